@@ -1,0 +1,27 @@
+"""Fixtures shared by the template's tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import bake_cli, env_with_uv
+
+
+@pytest.fixture(scope="session")
+def bootstrapped(tmp_path_factory) -> Path:
+    """The default project, generated and bootstrapped once by the real post-gen hook (uv, warm cache),
+    while a decoy outside virtualenv is activated that must stay untouched."""
+    base = tmp_path_factory.mktemp("bootstrapped")
+    decoy = base / "decoy-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(decoy)], check=True)
+    before = sorted(p.relative_to(decoy) for p in decoy.rglob("*"))
+    env = env_with_uv() | {"VIRTUAL_ENV": str(decoy)}
+    result = bake_cli(base / "out", "bootstrap=auto", env=env)
+    assert result.returncode == 0, result.stderr
+    project = base / "out" / "keras-metal-project"
+    assert (project / ".venv" / "bin" / "python").exists(), result.stdout + result.stderr
+    assert sorted(p.relative_to(decoy) for p in decoy.rglob("*")) == before, "bootstrap wrote into VIRTUAL_ENV"
+    return project

@@ -1,0 +1,69 @@
+"""Helpers for the template's tests: bake the template, run commands, find Pythons."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+STACKS = COOKIECUTTER_JSON["_stacks"]
+DEFAULT_PACKAGE = "keras_metal_project"
+
+# uv may never fetch a Python here: the network reaches only the package registries.
+os.environ["UV_PYTHON_DOWNLOADS"] = "never"
+
+
+def bake(output_dir: Path, **answers: str) -> Path:
+    """Generate a project without bootstrapping it (unless bootstrap= says otherwise)."""
+    answers.setdefault("bootstrap", "skip")
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
+
+
+def bake_cli(output_dir: Path, *answers: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the cookiecutter command line as a user would, with answers as key=value."""
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "-o", str(output_dir), *answers],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
+def run(command: list, cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def python_version_of(python: str) -> tuple | None:
+    try:
+        out = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
+                             text=True, timeout=30)
+    except OSError:
+        return None
+    return tuple(map(int, out.stdout.split())) if out.returncode == 0 else None
+
+
+def find_python(version: str) -> str | None:
+    """A working interpreter of that version: on PATH, or in pyenv (whose shims may refuse to run)."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(f"python{version}")] + [str(p) for p in pyenv_root.glob(f"versions/{version}*/bin/python{version}")]
+    for candidate in filter(None, candidates):
+        if python_version_of(candidate) == tuple(map(int, version.split("."))):
+            return candidate
+    return None
+
+
+def env_with_uv() -> dict:
+    """The environment with this test run's uv first on PATH, as a user who has uv installed."""
+    from uv import find_uv_bin
+
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(find_uv_bin()).parent), env.get("PATH", "")])
+    return env

@@ -1,0 +1,143 @@
+"""Bake the template with defaults and with unusual valid answers; check every generated file."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+import pytest
+import yaml
+from helpers import DEFAULT_PACKAGE, STACKS, bake
+
+EXPECTED_FILES = {
+    ".gitignore",
+    "Makefile",
+    "README.md",
+    "bootstrap.py",
+    "pyproject.toml",
+    "src/PKG/__init__.py",
+    "src/PKG/accelerator.py",
+    "src/PKG/data.py",
+    "src/PKG/model.py",
+    "src/PKG/stack.json",
+    "src/PKG/stack.py",
+    "src/PKG/train.py",
+    "src/PKG/conf/__init__.py",
+    "src/PKG/conf/train.yaml",
+    "src/PKG/conf/data/synthetic.yaml",
+    "src/PKG/conf/device/auto.yaml",
+    "src/PKG/conf/device/cpu.yaml",
+    "src/PKG/conf/device/cuda.yaml",
+    "src/PKG/conf/device/metal.yaml",
+    "src/PKG/conf/model/linear.yaml",
+    "src/PKG/conf/model/mlp.yaml",
+    "src/PKG/conf/optimizer/adam.yaml",
+    "src/PKG/conf/optimizer/sgd.yaml",
+    "src/PKG/conf/trainer/default.yaml",
+    "tests/conftest.py",
+    "tests/markers.py",
+    "tests/test_accelerator.py",
+    "tests/test_config.py",
+    "tests/test_metal.py",
+    "tests/test_stack.py",
+    "tests/test_train.py",
+}
+
+# (project_name, expected slug, expected package); the slug is python-slugify's transliteration.
+UNUSUAL_NAMES = [
+    ("Keras Metal Project", "keras-metal-project", "keras_metal_project"),
+    ("Ünïcödé Prøject", "unicode-project", "unicode_project"),
+    ("Café Über Straße", "cafe-uber-strasse", "cafe_uber_strasse"),
+    ("2fast 2furious", "2fast-2furious", "pkg_2fast_2furious"),
+    ("  My   Project!!  ", "my-project", "my_project"),
+    ("O'Brien \"quoted\" \\ back", "o-brien-quoted-back", "o_brien_quoted_back"),
+    ("日本語 project", "ri-ben-yu-project", "ri_ben_yu_project"),
+]
+
+
+def files_of(project):
+    return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def default_project(tmp_path_factory):
+    return bake(tmp_path_factory.mktemp("default"))
+
+
+def test_default_bake_has_exactly_the_expected_files(default_project):
+    assert default_project.name == "keras-metal-project"
+    assert files_of(default_project) == {name.replace("PKG", DEFAULT_PACKAGE) for name in EXPECTED_FILES}
+
+
+@pytest.mark.parametrize(("project_name", "slug", "package"), UNUSUAL_NAMES)
+def test_unusual_names_give_a_sensible_slug_and_identifier(tmp_path, project_name, slug, package):
+    project = bake(tmp_path, project_name=project_name)
+    assert project.name == slug
+    assert (project / "src" / package / "train.py").exists()
+    assert package.isascii() and package.isidentifier()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["name"] == package
+    assert project_name.strip() in (project / "README.md").read_text(encoding="utf-8")
+
+
+def test_hostile_text_survives_as_text(tmp_path):
+    """Quotes, backslashes and Python/TOML/Jinja-looking text in free-text answers stay data."""
+    description = 'He said "hi" \\ it\'s \'\'\' """ {x} ${y} [z] # not a comment'
+    author = "Zoë \"Z\" O'Neil \\"
+    project = bake(tmp_path, project_name="x'''); import os; os.system('touch PWNED'); ('''",
+                   description=description, author_name=author)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["description"] == description
+    assert pyproject["project"]["authors"] == [{"name": author}]
+    assert not list(tmp_path.rglob("PWNED")) and not (project / "PWNED").exists()
+
+
+@pytest.mark.parametrize(("project_name", "slug", "package"), UNUSUAL_NAMES[:4])
+def test_generated_files_are_valid_and_fully_rendered(tmp_path, project_name, slug, package):
+    project = bake(tmp_path, project_name=project_name)
+    for path in project.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\{\{|\{%|\{#", text), f"unrendered Jinja in {path.relative_to(project)}"
+        if path.suffix == ".py":
+            compile(text, str(path), "exec")
+        elif path.suffix == ".yaml":
+            yaml.safe_load(text)
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+
+
+def test_pyproject_pins_the_stack_per_platform(default_project):
+    stack = STACKS["stacks"]["tensorflow-macos-2.16"]
+    pyproject = tomllib.loads((default_project / "pyproject.toml").read_text(encoding="utf-8"))
+    dependencies = pyproject["project"]["dependencies"]
+    for platform, requirements in stack["requirements"].items():
+        marker = STACKS["platforms"][platform]["marker"]
+        for requirement in requirements:
+            pin, _, extra_marker = requirement.partition(";")
+            expected = f"{pin.strip()}; {marker}" + (f" and {extra_marker.strip()}" if extra_marker else "")
+            assert expected in dependencies
+    assert "numpy<2" in dependencies
+    assert any(dep.startswith("omegaconf") and "<2.4" in dep for dep in dependencies)
+    assert pyproject["project"]["requires-python"] == ">=3.10,<3.13"
+    assert set(pyproject["project"]["optional-dependencies"]) == {"dev", "cuda"}
+    assert pyproject["project"]["optional-dependencies"]["cuda"] == ["tensorflow[and-cuda]==2.16.2; sys_platform == 'linux'"]
+
+
+def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):
+    project = bake(tmp_path, python_version="3.12")
+    data = json.loads((project / "src" / DEFAULT_PACKAGE / "stack.json").read_text(encoding="utf-8"))
+    assert data["chosen"] == "tensorflow-macos-2.16"
+    assert data["python_version"] == "3.12"
+    assert data["table"] == STACKS
+
+
+def test_package_name_can_be_overridden(tmp_path):
+    project = bake(tmp_path, project_name="Some Project", package_name="trainer_app")
+    assert project.name == "some-project"
+    assert (project / "src" / "trainer_app" / "train.py").exists()
+    assert "python -m trainer_app.train" in (project / "README.md").read_text(encoding="utf-8")

@@ -1,0 +1,105 @@
+"""The generated project for real: bootstrap by the post-gen hook, its own tests, lint, build and CLI.
+
+One bootstrapped project is shared by the whole session (the `bootstrapped` fixture); TensorFlow is
+imported only by the generated test suite and by one training run.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from helpers import DEFAULT_PACKAGE, bake, bake_cli, env_with_uv, find_python, python_version_of, run
+
+TRAIN = ["-m", f"{DEFAULT_PACKAGE}.train"]
+
+
+def venv_python(project):
+    return project / ".venv" / "bin" / "python"
+
+
+def test_the_generated_test_suite_passes_in_its_venv(bootstrapped):
+    result = run([venv_python(bootstrapped), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=bootstrapped)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "passed" in result.stdout and " failed" not in result.stdout
+    assert "Metal tests need an Apple Silicon Mac" in result.stdout  # skipped, with the reason
+
+
+def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):
+    run_dir = tmp_path / "run"
+    result = run([venv_python(bootstrapped), *TRAIN, "trainer.epochs=2", f"hydra.run.dir={run_dir}"], cwd=bootstrapped)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (run_dir / "model.keras").stat().st_size > 0
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["device"] == "cpu" and metrics["device_string"].endswith("CPU:0")
+    assert metrics["epochs"] == 2 and metrics["versions"]["tensorflow"] == "2.16.2"
+    assert metrics["versions"]["tensorflow-metal"] is None
+    assert metrics["wall_time_seconds"] > 0
+
+    again = run([venv_python(bootstrapped), *TRAIN, "trainer.epochs=1", f"hydra.run.dir={run_dir}"], cwd=bootstrapped)
+    assert again.returncode == 1 and "already holds" in again.stderr
+    assert json.loads((run_dir / "metrics.json").read_text()) == metrics, "an earlier run was overwritten"
+
+
+def test_device_metal_off_a_mac_fails_with_one_clear_line(bootstrapped, tmp_path):
+    result = run([venv_python(bootstrapped), *TRAIN, "device=metal", f"hydra.run.dir={tmp_path}"], cwd=bootstrapped)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: device=metal needs an Apple Silicon Mac with tensorflow-metal; this machine is Linux x86_64. "
+        "Use device=auto (CUDA or CPU here) or device=cpu."
+    ]
+
+
+def test_lint_passes(bootstrapped):
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = run([venv_python(bootstrapped), "-m", "ruff", *command], cwd=bootstrapped)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_wheel_carries_the_configs_and_the_stack_table(bootstrapped, tmp_path):
+    result = run(["uv", "build", "--wheel", "--out-dir", tmp_path], cwd=bootstrapped, env=env_with_uv())
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for part in ("stack.json", "conf/__init__.py", "conf/train.yaml", "conf/device/metal.yaml", "conf/optimizer/sgd.yaml"):
+        assert f"{DEFAULT_PACKAGE}/{part}" in names
+
+
+def test_bootstrap_runs_again_safely(bootstrapped):
+    marker = bootstrapped / ".venv" / "kept-by-rerun"
+    marker.write_text("the venv must be reused, not rebuilt")
+    result = run([venv_python(bootstrapped), "bootstrap.py"], cwd=bootstrapped, env=env_with_uv())
+    assert result.returncode == 0, result.stderr
+    assert "reusing .venv" in result.stdout and marker.exists()
+
+
+@pytest.mark.skipif(find_python("3.13") is None, reason="needs a python3.13 to run bootstrap.py with")
+def test_bootstrap_from_an_unsupported_python_picks_a_supported_one(tmp_path):
+    project = bake(tmp_path)
+    result = run([find_python("3.13"), "bootstrap.py", "--installer", "uv"], cwd=project, env=env_with_uv())
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert python_version_of(str(venv_python(project))) == (3, 11)  # the project's python_version
+    check = run([venv_python(project), "-c", "import importlib.metadata as m; print(m.version('tensorflow-cpu'))"],
+                cwd=project)
+    assert check.stdout.strip() == "2.16.2"
+
+
+def test_a_failed_install_keeps_the_project_and_says_how_to_retry(tmp_path):
+    env = env_with_uv() | {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
+    result = bake_cli(tmp_path / "out", "bootstrap=uv", env=env)
+    project = tmp_path / "out" / "keras-metal-project"
+    assert result.returncode == 0, "the hook must not fail, or cookiecutter deletes the project"
+    assert (project / "pyproject.toml").exists() and (project / "bootstrap.py").exists()
+    assert "installing the stack and the project failed" in result.stderr
+    assert "python3 bootstrap.py" in result.stderr and "was generated in" in result.stderr
+
+
+def test_a_pip_install_failure_is_reported_too(tmp_path):
+    project = bake(tmp_path)
+    env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": "/dev/null"}
+    result = run([find_python("3.11") or "python3", "bootstrap.py", "--installer", "pip"], cwd=project,
+                 env=env_with_uv() | env)
+    assert result.returncode == 1
+    assert "installing the stack and the project failed" in result.stderr
+    assert (project / ".venv" / "bin" / "pip").exists()  # pip's own venv, not uv's

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Set up this project: check the machine, pick a suitable Python, create .venv, install the stack.
+
+    python3 bootstrap.py [--installer auto|uv|pip] [--python PATH]
+
+Standard library only, so any Python 3 can run it. Safe to run again: a healthy .venv is reused and
+the install brings it back in line with pyproject.toml. It never installs into an activated outside
+environment and never deletes anything but a .venv it has to rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+RETRY = f"cd {shlex.quote(str(ROOT))} && python3 bootstrap.py"
+PROBE = "import platform, sys; print('%d.%d.%d' % sys.version_info[:3], platform.machine())"
+
+
+def load_stack_module():
+    """The package's stack.py, loaded by path: the package is not installed yet."""
+    path = ROOT / "src" / PACKAGE / "stack.py"
+    spec = importlib.util.spec_from_file_location("_project_stack", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+stack_info = load_stack_module()
+
+
+class BootstrapError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+def say(message: str) -> None:
+    print(f"bootstrap: {message}", flush=True)
+
+
+def probe(python: str) -> tuple | None:
+    """(version tuple, arch) of an interpreter, or None if it does not run (pyenv shims without a
+    matching version installed exit non-zero)."""
+    try:
+        out = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0 or not out.stdout.strip():
+        return None
+    version, arch = out.stdout.split()
+    return stack_info.version_tuple(version), arch
+
+
+def candidate_pythons(versions: list, uv: list | None) -> list:
+    """Interpreters to try, most wanted version first: versioned names on PATH, pyenv, uv, the usual
+    install places of Homebrew and python.org."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = []
+    for version in versions:
+        found.append(shutil.which(f"python{version}"))
+        found.extend(str(p) for p in sorted(pyenv_root.glob(f"versions/{version}*/bin/python{version}"), reverse=True))
+        if uv:
+            out = subprocess.run(
+                uv + ["python", "find", "--no-python-downloads", version], capture_output=True, text=True
+            )
+            found.append(out.stdout.strip() if out.returncode == 0 else None)
+        for prefix in (
+            "/opt/homebrew/bin",
+            "/usr/local/bin",
+            f"/Library/Frameworks/Python.framework/Versions/{version}/bin",
+        ):
+            found.append(f"{prefix}/python{version}")
+    unique = []
+    for path in found:
+        if path and path not in unique and Path(path).exists():
+            unique.append(path)
+    return unique
+
+
+def choose_python(stack, machine, requested: str | None, uv: list | None) -> str:
+    """The interpreter for .venv: --python if given, else the project's python_version, else the running
+    Python if the stack supports it, else any supported version found on this machine."""
+    want_arch = "arm64" if machine.system == "Darwin" and machine.platform_key == "apple_silicon" else None
+
+    def usable(python: str) -> bool:
+        facts = probe(python)
+        return bool(facts) and stack.supports_python(facts[0]) and (want_arch is None or facts[1] == want_arch)
+
+    supported = ", ".join(stack.pythons)
+    if requested:
+        if not usable(requested):
+            raise BootstrapError(f"--python {requested} is not a working {want_arch or ''} Python {supported}.")
+        return requested
+    preferred = [stack.preferred_python] + [v for v in reversed(stack.pythons) if v != stack.preferred_python]
+    for python in candidate_pythons(preferred[:1], uv):
+        if usable(python):
+            return python
+    if usable(sys.executable):
+        return sys.executable
+    for python in candidate_pythons(preferred[1:], uv):
+        if usable(python):
+            return python
+    running = "{}.{}".format(*sys.version_info[:2])
+    raise BootstrapError(
+        f"No Python {supported} found (this one is {running}; the {stack.id} stack needs {supported}). "
+        f"Install one, then run this again:\n"
+        f"    uv python install {stack.preferred_python}     # or: brew install python@{stack.preferred_python}"
+        f"  /  pyenv install {stack.preferred_python}\n"
+        f'    python3 bootstrap.py --python "$(uv python find {stack.preferred_python})"'
+    )
+
+
+def find_uv() -> list | None:
+    exe = shutil.which("uv")
+    if exe:
+        return [exe]
+    if importlib.util.find_spec("uv") is not None:  # `pip install uv` into the running Python
+        from uv import find_uv_bin
+
+        return [find_uv_bin()]
+    return None
+
+
+def clean_env() -> dict:
+    env = dict(os.environ)
+    # An activated outside environment must not receive the install; uv must never fetch a Python.
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PIP_USER", "UV_PYTHON"):
+        env.pop(name, None)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    return env
+
+
+def run(step: str, command: list) -> None:
+    say(f"{step}: {' '.join(command)}")
+    try:
+        result = subprocess.run(command, cwd=ROOT, env=clean_env())
+    except OSError as error:
+        raise BootstrapError(f"{step} failed: {error}") from None
+    if result.returncode != 0:
+        raise BootstrapError(
+            f"{step} failed (exit status {result.returncode}); the cause is printed above "
+            "(no network? a package index that cannot be reached?)."
+        )
+
+
+def ensure_venv(python: str, installer: list | None) -> None:
+    existing = probe(str(VENV_PYTHON)) if VENV_PYTHON.exists() else None
+    target = probe(python)
+    if existing and existing == target:
+        say(f"reusing .venv (Python {'.'.join(map(str, existing[0]))})")
+        return
+    if VENV.exists():
+        say(
+            "rebuilding .venv: "
+            + (
+                f"it has Python {'.'.join(map(str, existing[0]))} {existing[1]}, not the chosen one"
+                if existing
+                else "its Python no longer runs"
+            )
+        )
+    if installer:
+        run("creating .venv", installer + ["venv", "--clear", "--no-python-downloads", "--python", python, str(VENV)])
+    else:
+        run("creating .venv", [python, "-m", "venv", "--clear", str(VENV)])
+
+
+def install(installer: list | None) -> None:
+    target = ".[dev]"
+    if installer:
+        run(
+            "installing the stack and the project",
+            installer + ["pip", "install", "--python", str(VENV_PYTHON), "-e", target],
+        )
+        return
+    if subprocess.run([str(VENV_PYTHON), "-m", "pip", "--version"], capture_output=True).returncode != 0:
+        run("adding pip to .venv", [str(VENV_PYTHON), "-m", "ensurepip", "--upgrade"])
+    run("installing the stack and the project", [str(VENV_PYTHON), "-m", "pip", "install", "-e", target])
+
+
+def main(argv: list | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--installer",
+        choices=("auto", "uv", "pip"),
+        default="auto",
+        help="auto: uv when it is installed, else pip (default)",
+    )
+    parser.add_argument("--python", help="interpreter for .venv (default: found automatically)")
+    args = parser.parse_args(argv)
+
+    stack = stack_info.load_stack()
+    machine = stack_info.this_machine()
+    try:
+        problem = stack_info.machine_problem(machine, stack)
+        if problem:
+            raise BootstrapError(problem)
+        installer = find_uv() if args.installer in ("auto", "uv") else None
+        if args.installer == "uv" and not installer:
+            raise BootstrapError("uv is not installed: `brew install uv` or `pipx install uv`, or use --installer pip.")
+        python = choose_python(stack, machine, args.python, find_uv())
+        facts = probe(python)
+        say(
+            f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, facts[0]))} at {python}; "
+            f"installer {'uv' if installer else 'pip'}"
+        )
+        ensure_venv(python, installer)
+        install(installer)
+    except BootstrapError as error:
+        print(
+            f"\nbootstrap: ERROR: {error}\nYour project files are untouched. Once fixed, run again:\n    {RETRY}",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nbootstrap: interrupted. Run again with:\n    {RETRY}", file=sys.stderr)
+        return 130
+    print(
+        f"\nReady: {VENV} holds the {stack.id} stack and {PACKAGE}. Next:\n"
+        f"    cd {shlex.quote(str(ROOT))}\n"
+        f"    source .venv/bin/activate\n"
+        f"    python -m {PACKAGE}.train        # train; results land in outputs/<date>/<time>/\n"
+        f"    python -m pytest                 # the project's tests"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Keras training with Hydra configs and asserted device placement (Metal on Apple Silicon)."""

@@ -1,0 +1,181 @@
+"""Which device the config expects on this machine, and proof that the model really runs there.
+
+The decisions are plain functions of facts (the Machine, the details of each visible GPU, the installed
+tensorflow-metal version), so the tests drive them with fakes on any machine. Only `gpu_details`,
+`hide_gpus` and `assert_placement` touch TensorFlow, which the caller passes in.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from dataclasses import dataclass
+
+from .stack import Machine
+
+log = logging.getLogger(__name__)
+
+DEVICE_CHOICES = ("auto", "metal", "cuda", "cpu")
+REBOOTSTRAP = "re-run `python3 bootstrap.py` in the project folder, which reinstalls the pinned pair"
+
+
+class PlacementError(RuntimeError):
+    """The expected device is missing, or the model is not on it. The message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # "metal", "cuda" or "cpu"
+    device_type: str  # TensorFlow's device type: "GPU" or "CPU"
+    tf_device: str  # what tf.device() takes
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tf_device})"
+
+
+METAL = Target("metal", "GPU", "/GPU:0")
+CUDA = Target("cuda", "GPU", "/GPU:0")
+CPU = Target("cpu", "CPU", "/CPU:0")
+
+
+def metal_plugin_version() -> str | None:
+    try:
+        return importlib.metadata.version("tensorflow-metal")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def is_metal(details: dict) -> bool:
+    """tensorflow-metal registers a PluggableDevice whose details name the METAL platform."""
+    return "METAL" in str(details.get("device_name", "")).upper()
+
+
+def expects_metal(requested: str, machine: Machine) -> bool:
+    on_apple_silicon_hardware = machine.apple_silicon or machine.rosetta
+    return requested == "metal" or (requested == "auto" and on_apple_silicon_hardware)
+
+
+def device_problem(requested: str, machine: Machine, metal_plugin: str | None) -> str | None:
+    """What rules the requested device out before TensorFlow is even imported; None if nothing does."""
+    if requested not in DEVICE_CHOICES:
+        return f"device={requested} is unknown; choose one of {', '.join(DEVICE_CHOICES)}."
+    if requested == "cuda" and machine.system == "Darwin":
+        return "device=cuda: macOS has no CUDA. Use device=metal on Apple Silicon, or device=cpu."
+    if not expects_metal(requested, machine):
+        return None
+    if machine.rosetta:
+        return (
+            "Metal needs a native arm64 Python, but this one is x86_64 running under Rosetta. Rebuild .venv "
+            "from an arm64 Python (`python3 bootstrap.py` in a native terminal), or train with device=cpu."
+        )
+    if machine.system != "Darwin":
+        return (
+            f"device=metal needs an Apple Silicon Mac with tensorflow-metal; this machine is "
+            f"{machine.describe()}. Use device=auto (CUDA or CPU here) or device=cpu."
+        )
+    if machine.arch != "arm64":
+        return "device=metal: this Intel Mac has no Metal plug-in for TensorFlow. Use device=cpu."
+    if metal_plugin is None:
+        return f"Metal: tensorflow-metal is not installed in this environment; {REBOOTSTRAP}."
+    return None
+
+
+def resolve(
+    requested: str,
+    machine: Machine,
+    gpus: list,
+    *,
+    require_accelerator: bool,
+    metal_plugin: str | None,
+    tensorflow_version: str = "?",
+) -> Target:
+    """The device training must use, given the details of every GPU TensorFlow sees.
+
+    `auto` means Metal on Apple Silicon, a CUDA GPU where one is visible, else the CPU. A missing
+    Metal GPU is an error unless `require_accelerator` is off, in which case `auto` falls back to the CPU.
+    """
+    if requested == "cpu":
+        return CPU
+    problem = device_problem(requested, machine, metal_plugin)
+    if problem is None and expects_metal(requested, machine):
+        if any(is_metal(details) for details in gpus):
+            return METAL
+        problem = (
+            f"Metal: tensorflow-metal {metal_plugin} is installed but TensorFlow {tensorflow_version} shows no "
+            f"METAL GPU, so the plug-in failed to load (look above for 'Library not loaded' or 'Symbol not "
+            f"found': a TensorFlow / tensorflow-metal version mismatch); {REBOOTSTRAP}."
+        )
+    if problem:
+        if requested == "auto" and not require_accelerator:
+            log.warning("%s Falling back to the CPU (device.require_accelerator=false).", problem)
+            return CPU
+        raise PlacementError(problem)
+    if any(not is_metal(details) for details in gpus):
+        return CUDA
+    if requested == "cuda":
+        raise PlacementError(
+            "device=cuda: TensorFlow sees no CUDA GPU. Install the GPU build with `pip install -e '.[cuda]'` "
+            "and check the driver with `nvidia-smi`, or use device=auto."
+        )
+    return CPU
+
+
+def gpu_details(tf) -> list:
+    return [tf.config.experimental.get_device_details(gpu) for gpu in tf.config.list_physical_devices("GPU")]
+
+
+def hide_gpus(tf) -> None:
+    """Keep TensorFlow off every GPU (device=cpu); must run before TensorFlow creates its devices."""
+    tf.config.set_visible_devices([], "GPU")
+
+
+def device_type(device: str) -> str:
+    """'/job:localhost/replica:0/task:0/device:GPU:0' -> 'GPU'; '' when TensorFlow did not say."""
+    tail = device.rsplit("device:", 1)[-1] if "device:" in device else device.strip("/")
+    return tail.split(":")[0].upper()
+
+
+def variable_device(variable) -> str:
+    # Keras 2 variables carry .device; Keras 3 ones raise on it and keep it on the backing tf.Variable.
+    return getattr(variable, "device", None) or variable.value.device
+
+
+def misplaced(variables: list, target: Target) -> list:
+    """(name, device) of every variable not on the target's device type."""
+    found = []
+    for variable in variables:
+        device = variable_device(variable)
+        if device_type(device) != target.device_type:
+            found.append((variable.name, device))
+    return found
+
+
+def probe_device(tf, target: Target) -> str:
+    """Where a matmul pinned to the target runs with soft placement off, so TensorFlow cannot quietly
+    move it to the CPU. Soft placement is restored afterwards: training needs it for ops Metal lacks."""
+    soft = tf.config.get_soft_device_placement()
+    tf.config.set_soft_device_placement(False)
+    try:
+        with tf.device(target.tf_device):
+            x = tf.ones((8, 8))
+            return tf.matmul(x, x).device
+    except (RuntimeError, ValueError, tf.errors.InvalidArgumentError) as error:
+        raise PlacementError(f"A probe op could not run on {target}: {str(error).splitlines()[0]}") from None
+    finally:
+        tf.config.set_soft_device_placement(soft)
+
+
+def assert_placement(tf, model, target: Target) -> str:
+    """Fail unless every trainable variable and a probe op sit on the target device; returns the
+    probe's device string."""
+    wrong = misplaced(model.trainable_variables, target)
+    if wrong:
+        name, device = wrong[0]
+        raise PlacementError(
+            f"{len(wrong)} of {len(model.trainable_variables)} trainable variables are not on {target}: "
+            f"{name} is on {device or 'an unknown device'}."
+        )
+    device = probe_device(tf, target)
+    if device_type(device) != target.device_type:
+        raise PlacementError(f"A probe op pinned to {target} ran on {device}.")
+    return device

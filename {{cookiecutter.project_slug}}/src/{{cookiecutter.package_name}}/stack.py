@@ -1,0 +1,119 @@
+"""The project's TensorFlow stack (stack.json) and the facts about this machine that decide what it can run.
+
+Standard library only, and kept importable by old Pythons: bootstrap.py loads this file by path
+before the package or any dependency is installed, so the checks exist once.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+STACK_FILE = Path(__file__).with_name("stack.json")
+
+
+@dataclass(frozen=True)
+class Stack:
+    id: str
+    tensorflow: str
+    keras: int
+    pythons: tuple  # supported "3.X" versions, oldest first
+    preferred_python: str
+    macos_min: str
+    requirements: dict  # platform key -> requirement strings
+
+    def supports_python(self, version: tuple) -> bool:
+        return "{}.{}".format(*version[:2]) in self.pythons
+
+
+def load_stack(path: Path = STACK_FILE) -> Stack:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entry = data["table"]["stacks"][data["chosen"]]
+    return Stack(
+        id=data["chosen"],
+        tensorflow=entry["tensorflow"],
+        keras=entry["keras"],
+        pythons=tuple(entry["python"]),
+        preferred_python=data["python_version"],
+        macos_min=entry["macos_min"],
+        requirements=entry["requirements"],
+    )
+
+
+@dataclass(frozen=True)
+class Machine:
+    system: str  # platform.system(): "Darwin", "Linux", "Windows"
+    arch: str  # architecture of this Python process: "arm64", "x86_64", "aarch64"
+    rosetta: bool  # an x86_64 process translated by Rosetta 2 on an Apple Silicon Mac
+    macos_version: str  # "" off macOS
+
+    @property
+    def apple_silicon(self) -> bool:
+        """A native arm64 process on an Apple Silicon Mac: the only place Metal works."""
+        return self.system == "Darwin" and self.arch == "arm64" and not self.rosetta
+
+    @property
+    def platform_key(self) -> str | None:
+        """The stack table's name for this platform, or None where no stack installs."""
+        if self.system == "Darwin":
+            return "apple_silicon" if self.arch == "arm64" else "intel_mac"
+        if self.system == "Linux" and self.arch in ("x86_64", "aarch64"):
+            return "linux_" + self.arch
+        return None
+
+    def describe(self) -> str:
+        if self.system == "Darwin":
+            kind = "Apple Silicon Mac" if (self.arch == "arm64" or self.rosetta) else "Intel Mac"
+            translated = ", under Rosetta" if self.rosetta else ""
+            return f"{kind} (macOS {self.macos_version}, {self.arch} Python{translated})"
+        return f"{self.system} {self.arch}"
+
+
+def sysctl(name: str) -> str:
+    try:
+        out = subprocess.run(["sysctl", "-in", name], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip()
+
+
+def this_machine() -> Machine:
+    system = platform.system()
+    arch = platform.machine()
+    # Under Rosetta platform.machine() says x86_64; sysctl.proc_translated is 1 for a translated
+    # process, 0 for a native one, and missing on Intel Macs.
+    rosetta = system == "Darwin" and sysctl("sysctl.proc_translated") == "1"
+    macos = platform.mac_ver()[0] if system == "Darwin" else ""
+    return Machine(system=system, arch=arch, rosetta=rosetta, macos_version=macos)
+
+
+def version_tuple(text: str) -> tuple:
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
+
+
+def machine_problem(machine: Machine, stack: Stack) -> str | None:
+    """Why this machine cannot run the stack at all, with the fix; None when it can."""
+    if machine.rosetta:
+        return (
+            "This Python is an x86_64 build running under Rosetta on an Apple Silicon Mac: x86 TensorFlow "
+            "has no Metal plug-in and crashes on AVX instructions. Use a native arm64 Python, e.g. "
+            "/opt/homebrew/bin/python3 or `uv python install " + stack.preferred_python + "` in an arm64 "
+            "terminal (check with: python3 -c 'import platform; print(platform.machine())' -> arm64)."
+        )
+    key = machine.platform_key
+    if key is None:
+        return (
+            f"{machine.describe()} is not supported by the {stack.id} stack: it installs on macOS "
+            "and Linux (x86_64, aarch64). On Windows use WSL2."
+        )
+    if key not in stack.requirements:
+        return f"The {stack.id} stack has no TensorFlow build for {machine.describe()}."
+    if key == "apple_silicon" and version_tuple(machine.macos_version) < version_tuple(stack.macos_min):
+        return (
+            f"macOS {machine.macos_version} is too old for tensorflow-metal (it needs macOS "
+            f"{stack.macos_min} or newer): update macOS in System Settings > General > Software Update."
+        )
+    return None

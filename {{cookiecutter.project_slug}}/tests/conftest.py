@@ -1,0 +1,22 @@
+import pytest
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+
+CONFIG_MODULE = "{{ cookiecutter.package_name }}.conf"
+
+
+@pytest.fixture
+def compose_config():
+    """compose_config("optimizer=sgd", ...) -> the training config, as the CLI would build it."""
+
+    def _compose(*overrides: str):
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            return compose(config_name="train", overrides=list(overrides))
+
+    return _compose
+
+
+@pytest.fixture(autouse=True)
+def fresh_hydra():
+    yield
+    GlobalHydra.instance().clear()
