@@ -1,0 +1,36 @@
+"""The README tells the truth: its test command is what CI runs, and it covers every option and pin."""
+
+from __future__ import annotations
+
+import re
+
+from helpers import COOKIECUTTER_JSON, STACKS, TEMPLATE
+
+README = (TEMPLATE / "README.md").read_text(encoding="utf-8")
+
+
+def readme_commands():
+    return re.findall(r"```bash\n(.+?)\n```", README, flags=re.S)
+
+
+def test_the_readme_gives_exactly_two_setup_commands_and_ci_runs_the_test_one():
+    generate, test = readme_commands()
+    assert generate.startswith("uvx cookiecutter ")
+    ci_commands = [line for line in (TEMPLATE / ".ci" / "run").read_text().splitlines() if line.startswith("uv run")]
+    assert ci_commands == [test]
+
+
+def test_every_variable_is_documented_and_prompted():
+    variables = [key for key in COOKIECUTTER_JSON if not key.startswith("_")]
+    assert set(COOKIECUTTER_JSON["__prompts__"]) == set(variables)
+    for variable in variables:
+        assert f"`{variable}`" in README, variable
+
+
+def test_every_pin_of_every_stack_is_in_the_readme_table():
+    for stack_id, stack in STACKS["stacks"].items():
+        assert f"`{stack_id}`" in README
+        for requirements in stack["requirements"].values():
+            for requirement in requirements:
+                package, _, version = requirement.partition(";")[0].partition("==")
+                assert package in README and version in README, requirement
