@@ -1,4 +1,4 @@
-"""Run the generated project's bootstrap.py unless the user chose bootstrap=skip.
+"""Keep the chosen stack's lock as requirements.lock, then run bootstrap.py unless bootstrap=skip.
 
 The hook always exits 0: a failing hook makes cookiecutter delete the project it just wrote, and an
 install that fails (no network, no suitable Python) must never cost the user their project.
@@ -6,6 +6,7 @@ bootstrap.py prints what failed and how to retry.
 """
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 def main():
     project = Path.cwd()
+    (project / "locks" / f"{ANSWERS['tensorflow_stack']}.txt").replace(project / "requirements.lock")
+    shutil.rmtree(project / "locks")
     mode = ANSWERS["bootstrap"]
     if mode == "skip":
         print(f"\nProject written to {project}\nSet it up later with: cd {project} && python3 bootstrap.py")

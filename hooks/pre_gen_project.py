@@ -55,8 +55,8 @@ def problems(answers):
     else:
         supported = stacks[stack_id]["python"]
         if answers["python_version"] not in supported:
-            yield (f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range: "
-                   f"choose one of {', '.join(supported)}.")
+            yield (f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range "
+                   f"({stacks[stack_id]['python_why']}): choose one of {', '.join(supported)}.")
 
     if answers["bootstrap"] not in BOOTSTRAP_MODES:
         yield f"bootstrap {answers['bootstrap']!r} is unknown; choose one of: {', '.join(BOOTSTRAP_MODES)}."

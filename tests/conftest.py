@@ -11,7 +11,17 @@ from helpers import bake_cli, env_with_uv
 
 
 @pytest.fixture(scope="session")
-def bootstrapped(tmp_path_factory) -> Path:
+def bootstrapped(bootstrapped_run) -> Path:
+    return bootstrapped_run[0]
+
+
+@pytest.fixture(scope="session")
+def bootstrapped_output(bootstrapped_run) -> str:
+    return bootstrapped_run[1]
+
+
+@pytest.fixture(scope="session")
+def bootstrapped_run(tmp_path_factory) -> tuple:
     """The default project, generated and bootstrapped once by the real post-gen hook (uv, warm cache),
     while a decoy outside virtualenv is activated that must stay untouched."""
     base = tmp_path_factory.mktemp("bootstrapped")
@@ -24,4 +34,8 @@ def bootstrapped(tmp_path_factory) -> Path:
     project = base / "out" / "keras-metal-project"
     assert (project / ".venv" / "bin" / "python").exists(), result.stdout + result.stderr
     assert sorted(p.relative_to(decoy) for p in decoy.rglob("*")) == before, "bootstrap wrote into VIRTUAL_ENV"
-    return project
+    return project, result.stdout
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "network: needs the package index (PyPI); CI runs these too")

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 import yaml
-from helpers import DEFAULT_PACKAGE, STACKS, bake
+from helpers import DEFAULT_PACKAGE, STACKS, TEMPLATE, bake
 
 EXPECTED_FILES = {
     ".gitignore",
@@ -16,9 +16,11 @@ EXPECTED_FILES = {
     "README.md",
     "bootstrap.py",
     "pyproject.toml",
+    "requirements.lock",
     "src/PKG/__init__.py",
     "src/PKG/accelerator.py",
     "src/PKG/data.py",
+    "src/PKG/doctor.py",
     "src/PKG/model.py",
     "src/PKG/stack.json",
     "src/PKG/stack.py",
@@ -39,6 +41,7 @@ EXPECTED_FILES = {
     "tests/markers.py",
     "tests/test_accelerator.py",
     "tests/test_config.py",
+    "tests/test_doctor.py",
     "tests/test_metal.py",
     "tests/test_stack.py",
     "tests/test_train.py",
@@ -111,21 +114,30 @@ def test_generated_files_are_valid_and_fully_rendered(tmp_path, project_name, sl
             json.loads(text)
 
 
-def test_pyproject_pins_the_stack_per_platform(default_project):
-    stack = STACKS["stacks"]["tensorflow-macos-2.16"]
-    pyproject = tomllib.loads((default_project / "pyproject.toml").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("stack_id", list(STACKS["stacks"]))
+def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
+    stack = STACKS["stacks"][stack_id]
+    project = bake(tmp_path, tensorflow_stack=stack_id, python_version=stack["python"][-1])
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     dependencies = pyproject["project"]["dependencies"]
+    expected = []
     for platform, requirements in stack["requirements"].items():
         marker = STACKS["platforms"][platform]["marker"]
         for requirement in requirements:
             pin, _, extra_marker = requirement.partition(";")
-            expected = f"{pin.strip()}; {marker}" + (f" and {extra_marker.strip()}" if extra_marker else "")
-            assert expected in dependencies
-    assert "numpy<2" in dependencies
+            expected.append(f"{pin.strip()}; {marker}" + (f" and {extra_marker.strip()}" if extra_marker else ""))
+    tensorflow_pins = [dep for dep in dependencies if dep.startswith("tensorflow")]
+    assert tensorflow_pins == expected
+    assert set(stack["common"]) <= set(dependencies)
     assert any(dep.startswith("omegaconf") and "<2.4" in dep for dep in dependencies)
-    assert pyproject["project"]["requires-python"] == ">=3.10,<3.13"
+    last = stack["python"][-1].split(".")
+    assert pyproject["project"]["requires-python"] == f">={stack['python'][0]},<{last[0]}.{int(last[1]) + 1}"
     assert set(pyproject["project"]["optional-dependencies"]) == {"dev", "cuda"}
-    assert pyproject["project"]["optional-dependencies"]["cuda"] == ["tensorflow[and-cuda]==2.16.2; sys_platform == 'linux'"]
+    linux = STACKS["platforms"]["linux_x86_64"]["marker"]
+    assert pyproject["project"]["optional-dependencies"]["cuda"] == [f"{req}; {linux}" for req in stack["cuda"]]
+    assert pyproject["tool"]["uv"]["environments"] == [STACKS["platforms"][p]["marker"] for p in stack["requirements"]]
+    lock = (project / "requirements.lock").read_text(encoding="utf-8")
+    assert lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
 
 
 def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):

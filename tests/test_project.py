@@ -10,7 +10,9 @@ import json
 import zipfile
 
 import pytest
-from helpers import DEFAULT_PACKAGE, bake, bake_cli, env_with_uv, find_python, python_version_of, run
+from helpers import DEFAULT_PACKAGE, STACKS, bake, bake_cli, env_with_uv, find_python, python_version_of, run
+
+pytestmark = pytest.mark.network  # each test installs a real stack (uv's cache makes repeats fast)
 
 TRAIN = ["-m", f"{DEFAULT_PACKAGE}.train"]
 
@@ -74,15 +76,36 @@ def test_bootstrap_runs_again_safely(bootstrapped):
     assert "reusing .venv" in result.stdout and marker.exists()
 
 
+def test_bootstrap_ended_with_a_healthy_doctor(bootstrapped_output):
+    assert "verdict: healthy: expected cpu" in bootstrapped_output
+
+
+@pytest.mark.parametrize("stack_id", [s for s in STACKS["stacks"] if s != "tensorflow-macos-2.16"])
+def test_every_other_stack_bootstraps_and_its_tests_pass(tmp_path, stack_id):
+    result = bake_cli(tmp_path, "bootstrap=auto", f"tensorflow_stack={stack_id}", "python_version=3.11", env=env_with_uv())
+    project = tmp_path / "keras-metal-project"
+    assert "verdict: healthy" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
+    tests = run([venv_python(project), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert "Metal tests need an Apple Silicon Mac" in tests.stdout
+
+
 @pytest.mark.skipif(find_python("3.13") is None, reason="needs a python3.13 to run bootstrap.py with")
-def test_bootstrap_from_an_unsupported_python_picks_a_supported_one(tmp_path):
+def test_bootstrap_from_python_313_picks_a_supported_python_and_repairs_numpy_2(tmp_path):
     project = bake(tmp_path)
     result = run([find_python("3.13"), "bootstrap.py", "--installer", "uv"], cwd=project, env=env_with_uv())
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert python_version_of(str(venv_python(project))) == (3, 11)  # the project's python_version
-    check = run([venv_python(project), "-c", "import importlib.metadata as m; print(m.version('tensorflow-cpu'))"],
-                cwd=project)
-    assert check.stdout.strip() == "2.16.2"
+
+    forced = run(["uv", "pip", "install", "--python", venv_python(project), "numpy==2.1.3"], cwd=project, env=env_with_uv())
+    assert forced.returncode == 0, forced.stderr
+    doctor = run([venv_python(project), "-m", f"{DEFAULT_PACKAGE}.doctor"], cwd=project)
+    assert doctor.returncode == 1
+    verdict = doctor.stdout.strip().splitlines()[-1]
+    assert verdict.startswith("verdict: PROBLEM (numpy): 2.1.3 is not numpy<2") and "bootstrap.py" in verdict
+
+    repaired = run([find_python("3.13"), "bootstrap.py"], cwd=project, env=env_with_uv())
+    assert repaired.returncode == 0 and "verdict: healthy" in repaired.stdout, repaired.stderr[-2000:]
 
 
 def test_a_failed_install_keeps_the_project_and_says_how_to_retry(tmp_path):
@@ -91,7 +114,7 @@ def test_a_failed_install_keeps_the_project_and_says_how_to_retry(tmp_path):
     project = tmp_path / "out" / "keras-metal-project"
     assert result.returncode == 0, "the hook must not fail, or cookiecutter deletes the project"
     assert (project / "pyproject.toml").exists() and (project / "bootstrap.py").exists()
-    assert "installing the stack and the project failed" in result.stderr
+    assert "installing the locked stack (hashes checked) failed" in result.stderr
     assert "python3 bootstrap.py" in result.stderr and "was generated in" in result.stderr
 
 
@@ -101,5 +124,5 @@ def test_a_pip_install_failure_is_reported_too(tmp_path):
     result = run([find_python("3.11") or "python3", "bootstrap.py", "--installer", "pip"], cwd=project,
                  env=env_with_uv() | env)
     assert result.returncode == 1
-    assert "installing the stack and the project failed" in result.stderr
+    assert "installing the locked stack (hashes checked) failed" in result.stderr
     assert (project / ".venv" / "bin" / "pip").exists()  # pip's own venv, not uv's

@@ -23,6 +23,7 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
+LOCK = ROOT / "requirements.lock"
 RETRY = f"cd {shlex.quote(str(ROOT))} && python3 bootstrap.py"
 PROBE = "import platform, sys; print('%d.%d.%d' % sys.version_info[:3], platform.machine())"
 
@@ -70,8 +71,9 @@ def candidate_pythons(versions: list, uv: list | None) -> list:
         found.append(shutil.which(f"python{version}"))
         found.extend(str(p) for p in sorted(pyenv_root.glob(f"versions/{version}*/bin/python{version}"), reverse=True))
         if uv:
+            # --system: never offer a virtualenv's Python (.venv itself, or an activated one) as the base
             out = subprocess.run(
-                uv + ["python", "find", "--no-python-downloads", version], capture_output=True, text=True
+                uv + ["python", "find", "--system", "--no-python-downloads", version], capture_output=True, text=True
             )
             found.append(out.stdout.strip() if out.returncode == 0 else None)
         for prefix in (
@@ -90,7 +92,7 @@ def candidate_pythons(versions: list, uv: list | None) -> list:
 def choose_python(stack, machine, requested: str | None, uv: list | None) -> str:
     """The interpreter for .venv: --python if given, else the project's python_version, else the running
     Python if the stack supports it, else any supported version found on this machine."""
-    want_arch = "arm64" if machine.system == "Darwin" and machine.platform_key == "apple_silicon" else None
+    want_arch = "arm64" if machine.platform_key == "apple_silicon" else None
 
     def usable(python: str) -> bool:
         facts = probe(python)
@@ -140,17 +142,20 @@ def clean_env() -> dict:
     return env
 
 
-def run(step: str, command: list) -> None:
-    say(f"{step}: {' '.join(command)}")
+NETWORK_HINT = (
+    "No network, or the package index cannot be reached? Reconnect and run again. A hash mismatch means a "
+    "download differs from requirements.lock: run again, and if it persists regenerate the lock (make lock)."
+)
+
+
+def run(step: str, command: list, hint: str = NETWORK_HINT) -> None:
+    say(f"{step}: {' '.join(map(str, command))}")
     try:
-        result = subprocess.run(command, cwd=ROOT, env=clean_env())
+        result = subprocess.run([str(part) for part in command], cwd=ROOT, env=clean_env())
     except OSError as error:
         raise BootstrapError(f"{step} failed: {error}") from None
     if result.returncode != 0:
-        raise BootstrapError(
-            f"{step} failed (exit status {result.returncode}); the cause is printed above "
-            "(no network? a package index that cannot be reached?)."
-        )
+        raise BootstrapError(f"{step} failed (exit status {result.returncode}); the cause is printed above. {hint}")
 
 
 def ensure_venv(python: str, installer: list | None) -> None:
@@ -175,16 +180,22 @@ def ensure_venv(python: str, installer: list | None) -> None:
 
 
 def install(installer: list | None) -> None:
-    target = ".[dev]"
+    """The locked stack with every hash checked, then this project on top (editable, no re-resolution)."""
+    if not LOCK.exists():
+        raise BootstrapError(f"{LOCK.name} is missing: restore it from version control or run `make lock`.")
     if installer:
-        run(
-            "installing the stack and the project",
-            installer + ["pip", "install", "--python", str(VENV_PYTHON), "-e", target],
-        )
-        return
-    if subprocess.run([str(VENV_PYTHON), "-m", "pip", "--version"], capture_output=True).returncode != 0:
-        run("adding pip to .venv", [str(VENV_PYTHON), "-m", "ensurepip", "--upgrade"])
-    run("installing the stack and the project", [str(VENV_PYTHON), "-m", "pip", "install", "-e", target])
+        pip = installer + ["pip", "install", "--python", VENV_PYTHON]
+    else:
+        if subprocess.run([VENV_PYTHON, "-m", "pip", "--version"], capture_output=True).returncode != 0:
+            run("adding pip to .venv", [VENV_PYTHON, "-m", "ensurepip", "--upgrade"])
+        pip = [VENV_PYTHON, "-m", "pip", "install"]
+    run("installing the locked stack (hashes checked)", pip + ["--require-hashes", "-r", LOCK])
+    run("installing the project", pip + ["--no-deps", "-e", "."])
+
+
+def check() -> None:
+    hint = "The doctor's verdict above names the cause and the cure; .venv is kept."
+    run("checking the result", [VENV_PYTHON, "-m", f"{PACKAGE}.doctor"], hint=hint)
 
 
 def main(argv: list | None = None) -> int:
@@ -215,6 +226,7 @@ def main(argv: list | None = None) -> int:
         )
         ensure_venv(python, installer)
         install(installer)
+        check()
     except BootstrapError as error:
         print(
             f"\nbootstrap: ERROR: {error}\nYour project files are untouched. Once fixed, run again:\n    {RETRY}",

@@ -11,7 +11,7 @@ STACK = load_stack()
 
 
 def test_the_chosen_stack_is_loaded():
-    assert STACK.id == "tensorflow-macos-2.16"
+    assert STACK.id == "{{ cookiecutter.tensorflow_stack }}"
     assert STACK.preferred_python in STACK.pythons
 
 

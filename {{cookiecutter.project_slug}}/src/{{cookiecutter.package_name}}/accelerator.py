@@ -7,11 +7,10 @@ tensorflow-metal version), so the tests drive them with fakes on any machine. On
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 from dataclasses import dataclass
 
-from .stack import Machine
+from .stack import Machine, installed
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,7 @@ CPU = Target("cpu", "CPU", "/CPU:0")
 
 
 def metal_plugin_version() -> str | None:
-    try:
-        return importlib.metadata.version("tensorflow-metal")
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    return installed("tensorflow-metal")
 
 
 def is_metal(details: dict) -> bool:

@@ -5,6 +5,8 @@ Everything that differs between Keras 2 (tf.keras of TF <= 2.15) and Keras 3 is 
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import tensorflow as tf
 
 keras = tf.keras  # Keras 3 on TF >= 2.16, Keras 2 on older stacks: one spelling for both.
@@ -12,8 +14,13 @@ keras = tf.keras  # Keras 3 on TF >= 2.16, Keras 2 on older stacks: one spelling
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
 
 
+def keras_version() -> str:
+    # tf.keras of TF 2.15 has no __version__; the keras distribution it wraps has the same number.
+    return getattr(keras, "__version__", None) or version("keras")
+
+
 def keras_major() -> int:
-    return int(keras.__version__.split(".")[0]) if hasattr(keras, "__version__") else 2
+    return int(keras_version().split(".")[0])
 
 
 def build(n_features: int, units: int, hidden_units: list, activation: str) -> keras.Model:
@@ -23,10 +30,12 @@ def build(n_features: int, units: int, hidden_units: list, activation: str) -> k
     return keras.Sequential(layers)
 
 
-def make_optimizer(name: str, **params) -> keras.optimizers.Optimizer:
+def make_optimizer(name: str, apple_silicon: bool = False, **params) -> keras.optimizers.Optimizer:
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer {name!r} is unknown; choose one of {', '.join(OPTIMIZERS)}")
-    return getattr(keras.optimizers, OPTIMIZERS[name])(**params)
+    # Keras 2's TF 2.11+ optimizers run slowly on Apple Silicon; its legacy ones do not. Keras 3 has no legacy.
+    family = keras.optimizers.legacy if apple_silicon and keras_major() < 3 else keras.optimizers
+    return getattr(family, OPTIMIZERS[name])(**params)
 
 
 def compile_model(model: keras.Model, optimizer, loss: str, jit_compile, on_metal: bool) -> None:

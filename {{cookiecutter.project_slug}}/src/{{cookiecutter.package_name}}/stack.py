@@ -10,6 +10,7 @@ import json
 import platform
 import subprocess
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 STACK_FILE = Path(__file__).with_name("stack.json")
@@ -24,6 +25,9 @@ class Stack:
     preferred_python: str
     macos_min: str
     requirements: dict  # platform key -> requirement strings
+    unsupported: dict  # platform key -> why the stack has no build for it
+    common: tuple  # requirements on every platform (the numpy bound)
+    metal_loads: dict  # tensorflow-metal version -> TensorFlow "X.Y" versions it loads
 
     def supports_python(self, version: tuple) -> bool:
         return "{}.{}".format(*version[:2]) in self.pythons
@@ -40,6 +44,9 @@ def load_stack(path: Path = STACK_FILE) -> Stack:
         preferred_python=data["python_version"],
         macos_min=entry["macos_min"],
         requirements=entry["requirements"],
+        unsupported=entry.get("unsupported", {}),
+        common=tuple(entry["common"]),
+        metal_loads=data["table"]["metal_loads"],
     )
 
 
@@ -90,6 +97,14 @@ def this_machine() -> Machine:
     return Machine(system=system, arch=arch, rosetta=rosetta, macos_version=macos)
 
 
+def installed(distribution: str) -> str | None:
+    """The installed version of a distribution, or None."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
 def version_tuple(text: str) -> tuple:
     return tuple(int(part) for part in text.split(".") if part.isdigit())
 
@@ -110,7 +125,8 @@ def machine_problem(machine: Machine, stack: Stack) -> str | None:
             "and Linux (x86_64, aarch64). On Windows use WSL2."
         )
     if key not in stack.requirements:
-        return f"The {stack.id} stack has no TensorFlow build for {machine.describe()}."
+        why = stack.unsupported.get(key, "no TensorFlow build for it")
+        return f"The {stack.id} stack does not install on {machine.describe()}: {why}."
     if key == "apple_silicon" and version_tuple(machine.macos_version) < version_tuple(stack.macos_min):
         return (
             f"macOS {machine.macos_version} is too old for tensorflow-metal (it needs macOS "

@@ -12,7 +12,6 @@ import os
 import platform
 import sys
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import hydra
@@ -21,7 +20,7 @@ from omegaconf import DictConfig
 
 from . import accelerator
 from .data import make_regression
-from .stack import load_stack, this_machine
+from .stack import installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
 ARTIFACTS = ("model.keras", "metrics.json")
@@ -29,13 +28,6 @@ ARTIFACTS = ("model.keras", "metrics.json")
 
 class RunError(RuntimeError):
     """The run cannot start; the message says why."""
-
-
-def installed(distribution: str) -> str | None:
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return None
 
 
 def train(cfg: DictConfig, output_dir: Path) -> dict:
@@ -75,7 +67,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     optimizer_params = {key: value for key, value in cfg.optimizer.items() if key != "name"}
     models.compile_model(
         model,
-        models.make_optimizer(cfg.optimizer.name, **optimizer_params),
+        models.make_optimizer(cfg.optimizer.name, apple_silicon=machine.apple_silicon, **optimizer_params),
         cfg.trainer.loss,
         cfg.trainer.jit_compile,
         on_metal=target == accelerator.METAL,
@@ -109,7 +101,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         "versions": {
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
-            "keras": models.keras.__version__ if hasattr(models.keras, "__version__") else installed("keras"),
+            "keras": models.keras_version(),
             "tensorflow-metal": metal_plugin,
             "numpy": installed("numpy"),
         },

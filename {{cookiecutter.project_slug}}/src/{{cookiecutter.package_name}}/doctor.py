@@ -1,0 +1,245 @@
+"""Is this machine and environment ready to train, and if not, why: `python -m {{ cookiecutter.package_name }}.doctor [--json]`.
+
+It checks the machine (arch, Rosetta, OS and macOS version, chip), the Python, the installed versions
+against the chosen stack (TensorFlow, Keras, tensorflow-metal, numpy) and whether the installed
+TensorFlow / tensorflow-metal pair is one that loads; then it imports TensorFlow, recognising the known
+failure signatures, lists the devices, runs a placement probe with soft placement off, and times a
+matmul on the CPU and on the accelerator. Exit status 0 when healthy, 1 with the cure otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+from packaging.requirements import Requirement
+
+from . import accelerator
+from .stack import Machine, Stack, installed, load_stack, machine_problem, sysctl, this_machine
+
+REBOOTSTRAP = "python3 bootstrap.py"
+DISTRIBUTIONS = ("tensorflow", "tensorflow-macos", "tensorflow-cpu", "tensorflow-metal", "keras", "numpy")
+
+# Known failure texts -> (cause, cure). Matched case-insensitively against an error or its output.
+SIGNATURES = [
+    (
+        (
+            "compiled using numpy 1.x cannot be run in",
+            "_array_api not found",
+            "numpy.core.multiarray failed to import",
+            "numpy.core.umath failed to import",
+        ),
+        "numpy 2 is installed, but this TensorFlow was built against numpy 1",
+        f"reinstall the locked numpy: {REBOOTSTRAP} (or pip install 'numpy<2')",
+    ),
+    (
+        ("library not loaded", "symbol not found", "libmetal_plugin"),
+        "tensorflow-metal cannot load into this TensorFlow (the pair does not match; TF >= 2.20 never loads it)",
+        f"restore the pinned pair: {REBOOTSTRAP}; or pip uninstall tensorflow-metal to train on the CPU",
+    ),
+    (
+        ("could not find compiler for platform metal",),
+        "XLA (jit_compile) was requested on the Metal GPU, which has no XLA backend",
+        "leave trainer.jit_compile at auto (the training turns it off on Metal) and unset TF_XLA_FLAGS",
+    ),
+    (
+        ("illegal instruction", "avx"),
+        "an x86_64 TensorFlow under Rosetta hit an AVX instruction Rosetta cannot run",
+        f"use a native arm64 Python and rebuild .venv: {REBOOTSTRAP}",
+    ),
+]
+
+
+@dataclass
+class Finding:
+    check: str
+    status: str  # "ok", "info" or "problem"
+    detail: str
+    cure: str = ""
+
+
+def diagnose(text: str) -> tuple | None:
+    """(cause, cure) for a known failure signature in the text, else None."""
+    lowered = text.lower()
+    for needles, cause, cure in SIGNATURES:
+        if any(needle in lowered for needle in needles):
+            return cause, cure
+    return None
+
+
+def installed_versions() -> dict:
+    return {name: installed(name) for name in DISTRIBUTIONS}
+
+
+def tensorflow_version(versions: dict) -> str | None:
+    return versions.get("tensorflow") or versions.get("tensorflow-macos") or versions.get("tensorflow-cpu")
+
+
+def check_versions(stack: Stack, machine: Machine, versions: dict, python_version: str) -> list:
+    """The installed distributions against the stack's pins for this platform and Python."""
+    findings = []
+    environment = {"python_version": python_version, "python_full_version": python_version + ".0"}
+    for text in stack.requirements.get(machine.platform_key, []) + list(stack.common):
+        requirement = Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
+        installed = versions.get(requirement.name)
+        if installed is None:
+            findings.append(Finding(requirement.name, "problem", f"not installed (stack: {requirement})", REBOOTSTRAP))
+        elif not requirement.specifier.contains(installed, prereleases=True):
+            cause = diagnose("compiled using numpy 1.x cannot be run in") if requirement.name == "numpy" else None
+            why = f": {cause[0]}" if cause else ""
+            findings.append(
+                Finding(
+                    requirement.name,
+                    "problem",
+                    f"{installed} is not {requirement}{why}",
+                    f"reinstall the lock: {REBOOTSTRAP}",
+                )
+            )
+        else:
+            findings.append(Finding(requirement.name, "ok", f"{installed} ({requirement.specifier})"))
+    return findings
+
+
+def check_metal_pair(stack: Stack, versions: dict) -> Finding:
+    metal = versions.get("tensorflow-metal")
+    tf_version = tensorflow_version(versions)
+    if metal is None:
+        return Finding("tensorflow-metal", "info", "not installed")
+    minor = ".".join((tf_version or "?").split(".")[:2])
+    if minor in stack.metal_loads.get(metal, []):
+        return Finding("metal pair", "ok", f"tensorflow-metal {metal} loads into TensorFlow {tf_version}")
+    return Finding(
+        "metal pair",
+        "problem",
+        f"tensorflow-metal {metal} cannot load into TensorFlow {tf_version} "
+        f"(it loads {', '.join(stack.metal_loads.get(metal, [])) or 'no checked version'})",
+        f"restore the pinned pair: {REBOOTSTRAP}; or pip uninstall tensorflow-metal to train on the CPU",
+    )
+
+
+def check_machine(machine: Machine, stack: Stack) -> Finding:
+    chip = sysctl("machdep.cpu.brand_string") if machine.system == "Darwin" else ""
+    detail = machine.describe() + (f", {chip}" if chip else "") + f", {os.cpu_count()} cores"
+    problem = machine_problem(machine, stack)
+    return Finding("machine", "problem" if problem else "ok", detail if not problem else problem)
+
+
+def timing(tf, device: str, size: int = 512, repeats: int = 10) -> float:
+    """Milliseconds per (size x size) matmul on the device, after one warm-up."""
+    with tf.device(device):
+        x = tf.random.uniform((size, size))
+        tf.matmul(x, x).numpy()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            y = tf.matmul(x, x)
+        y.numpy()
+    return (time.perf_counter() - started) * 1000 / repeats
+
+
+def check_tensorflow(machine: Machine, versions: dict) -> list:
+    """Import TensorFlow, then devices, the expected target, a placement probe and a timing."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    started = time.perf_counter()
+    try:
+        import tensorflow as tf
+    except Exception as error:  # any failure here is the finding, whatever its type
+        known = diagnose(f"{type(error).__name__}: {error}")
+        cause, cure = known or (f"{type(error).__name__}: {str(error).splitlines()[0]}", REBOOTSTRAP)
+        return [Finding("import tensorflow", "problem", cause, cure)]
+    findings = [
+        Finding("import tensorflow", "ok", f"TensorFlow {tf.__version__} in {time.perf_counter() - started:.1f} s")
+    ]
+
+    gpus = accelerator.gpu_details(tf)
+    names = ["CPU:0"] + [f"GPU:{i} ({details.get('device_name', '?')})" for i, details in enumerate(gpus)]
+    findings.append(Finding("devices", "ok", ", ".join(names)))
+    try:
+        target = accelerator.resolve(
+            "auto",
+            machine,
+            gpus,
+            require_accelerator=True,
+            metal_plugin=versions.get("tensorflow-metal"),
+            tensorflow_version=tf.__version__,
+        )
+        probe = accelerator.probe_device(tf, target)
+    except accelerator.PlacementError as error:
+        return findings + [Finding("placement", "problem", str(error), REBOOTSTRAP)]
+    findings.append(Finding("placement", "ok", f"expected {target}; probe matmul ran on {probe}"))
+
+    cpu_ms = timing(tf, "/CPU:0")
+    if target.device_type == "GPU":
+        gpu_ms = timing(tf, target.tf_device)
+        detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms, {target.name} {gpu_ms:.2f} ms ({cpu_ms / gpu_ms:.1f}x)"
+    else:
+        detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms (no accelerator on this machine)"
+    findings.append(Finding("timing", "info", detail))
+    return findings
+
+
+def examine() -> tuple:
+    stack = load_stack()
+    machine = this_machine()
+    versions = installed_versions()
+    python = "{}.{}".format(*sys.version_info[:2])
+    findings = [check_machine(machine, stack)]
+    python_ok = stack.supports_python(sys.version_info)
+    findings.append(
+        Finding(
+            "python",
+            "ok" if python_ok else "problem",
+            f"{platform.python_version()} at {sys.executable}"
+            + ("" if python_ok else f" (stack: {', '.join(stack.pythons)})"),
+            "" if python_ok else REBOOTSTRAP,
+        )
+    )
+    if machine.platform_key in stack.requirements:
+        findings += check_versions(stack, machine, versions, python)
+    findings.append(check_metal_pair(stack, versions))
+    findings.append(Finding("keras", "info", versions.get("keras") or "not installed"))
+    if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):
+        findings += check_tensorflow(machine, versions)
+    return stack, findings
+
+
+def verdict(findings: list) -> str:
+    problems = [f for f in findings if f.status == "problem"]
+    if not problems:
+        placement = next((f.detail for f in findings if f.check == "placement"), "")
+        return f"healthy: {placement}"
+    first = problems[0]
+    return f"PROBLEM ({first.check}): {first.detail}" + (f" -> cure: {first.cure}" if first.cure else "")
+
+
+def main(argv: list | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check that this machine and .venv can train, and say why not.")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    args = parser.parse_args(argv)
+    stack, findings = examine()
+    healthy = not any(f.status == "problem" for f in findings)
+    if args.json:
+        report = {
+            "stack": stack.id,
+            "healthy": healthy,
+            "verdict": verdict(findings),
+            "findings": [asdict(f) for f in findings],
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"doctor: stack {stack.id}")
+        for finding in findings:
+            cure = f"  -> {finding.cure}" if finding.cure and finding.status == "problem" else ""
+            print(f"  {finding.status:<8} {finding.check:<18} {finding.detail}{cure}")
+        print(f"verdict: {verdict(findings)}")
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
