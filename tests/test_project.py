@@ -7,7 +7,9 @@ imported only by the generated test suite and by one training run.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
+from pathlib import Path
 
 import pytest
 from helpers import DEFAULT_PACKAGE, STACKS, bake, bake_cli, env_with_uv, find_python, python_version_of, run
@@ -78,6 +80,12 @@ def test_bootstrap_runs_again_safely(bootstrapped):
 
 def test_bootstrap_ended_with_a_healthy_doctor(bootstrapped_output):
     assert "verdict: healthy: expected cpu" in bootstrapped_output
+
+
+def test_the_venv_is_built_on_a_real_interpreter_not_a_throwaway_env(bootstrapped_output):
+    # cookiecutter may run inside a tool's temporary venv (uvx, uv run): .venv must not depend on it.
+    chosen = re.search(r"; Python [\d.]+ at (.+?); installer", bootstrapped_output).group(1)
+    assert not (Path(chosen).parent.parent / "pyvenv.cfg").exists(), chosen
 
 
 @pytest.mark.parametrize("stack_id", [s for s in STACKS["stacks"] if s != "tensorflow-macos-2.16"])

@@ -25,7 +25,11 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 LOCK = ROOT / "requirements.lock"
 RETRY = f"cd {shlex.quote(str(ROOT))} && python3 bootstrap.py"
-PROBE = "import platform, sys; print('%d.%d.%d' % sys.version_info[:3], platform.machine())"
+# Version, arch, and the base interpreter behind a virtualenv's (a tool's throwaway venv must not be .venv's base).
+PROBE = (
+    "import platform, sys; print('%d.%d.%d' % sys.version_info[:3], platform.machine(), "
+    "getattr(sys, '_base_executable', '') or sys.executable)"
+)
 
 
 def load_stack_module():
@@ -50,16 +54,16 @@ def say(message: str) -> None:
 
 
 def probe(python: str) -> tuple | None:
-    """(version tuple, arch) of an interpreter, or None if it does not run (pyenv shims without a
-    matching version installed exit non-zero)."""
+    """(version tuple, arch, base interpreter) of an interpreter, or None if it does not run (pyenv shims
+    without a matching version installed exit non-zero)."""
     try:
         out = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0 or not out.stdout.strip():
         return None
-    version, arch = out.stdout.split()
-    return stack_info.version_tuple(version), arch
+    version, arch, base = out.stdout.strip().split(" ", 2)
+    return stack_info.version_tuple(version), arch, base
 
 
 def candidate_pythons(versions: list, uv: list | None) -> list:
@@ -90,28 +94,28 @@ def candidate_pythons(versions: list, uv: list | None) -> list:
 
 
 def choose_python(stack, machine, requested: str | None, uv: list | None) -> str:
-    """The interpreter for .venv: --python if given, else the project's python_version, else the running
-    Python if the stack supports it, else any supported version found on this machine."""
+    """The base interpreter for .venv: --python if given, else the project's python_version, else the
+    running Python if the stack supports it, else any supported version found on this machine."""
     want_arch = "arm64" if machine.platform_key == "apple_silicon" else None
 
-    def usable(python: str) -> bool:
+    def usable(python: str) -> str | None:
         facts = probe(python)
-        return bool(facts) and stack.supports_python(facts[0]) and (want_arch is None or facts[1] == want_arch)
+        if facts and stack.supports_python(facts[0]) and want_arch in (None, facts[1]):
+            return facts[2]
+        return None
 
     supported = ", ".join(stack.pythons)
     if requested:
-        if not usable(requested):
+        found = usable(requested)
+        if not found:
             raise BootstrapError(f"--python {requested} is not a working {want_arch or ''} Python {supported}.")
-        return requested
+        return found
     preferred = [stack.preferred_python] + [v for v in reversed(stack.pythons) if v != stack.preferred_python]
-    for python in candidate_pythons(preferred[:1], uv):
-        if usable(python):
-            return python
-    if usable(sys.executable):
-        return sys.executable
-    for python in candidate_pythons(preferred[1:], uv):
-        if usable(python):
-            return python
+    candidates = candidate_pythons(preferred[:1], uv) + [sys.executable] + candidate_pythons(preferred[1:], uv)
+    for python in candidates:
+        found = usable(python)
+        if found:
+            return found
     running = "{}.{}".format(*sys.version_info[:2])
     raise BootstrapError(
         f"No Python {supported} found (this one is {running}; the {stack.id} stack needs {supported}). "
@@ -161,7 +165,7 @@ def run(step: str, command: list, hint: str = NETWORK_HINT) -> None:
 def ensure_venv(python: str, installer: list | None) -> None:
     existing = probe(str(VENV_PYTHON)) if VENV_PYTHON.exists() else None
     target = probe(python)
-    if existing and existing == target:
+    if existing and existing[:2] == target[:2]:  # same version and arch: keep it
         say(f"reusing .venv (Python {'.'.join(map(str, existing[0]))})")
         return
     if VENV.exists():

@@ -58,6 +58,14 @@ def test_versions_outside_the_stack_are_problems_with_the_cure():
     assert [f.check for f in problems] == ["tensorflow-metal"]
 
 
+def test_xla_forced_on_through_the_environment_is_a_problem_on_metal_only():
+    flags = {"TF_XLA_FLAGS": "--tf_xla_auto_jit=2"}
+    finding = doctor.check_xla(APPLE_SILICON, flags)
+    assert finding.status == "problem" and "XLA" in finding.detail and "TF_XLA_FLAGS" in finding.cure
+    assert doctor.check_xla(APPLE_SILICON, {}) is None
+    assert doctor.check_xla(Machine("Linux", "x86_64", False, ""), flags) is None
+
+
 def test_the_verdict_names_the_first_problem_and_its_cure():
     findings = [
         doctor.Finding("python", "ok", "3.11"),

@@ -131,6 +131,15 @@ def check_machine(machine: Machine, stack: Stack) -> Finding:
     return Finding("machine", "problem" if problem else "ok", detail if not problem else problem)
 
 
+def check_xla(machine: Machine, environ: dict) -> Finding | None:
+    """XLA auto-clustering forced on through TF_XLA_FLAGS breaks every run on the Metal GPU."""
+    flags = environ.get("TF_XLA_FLAGS", "")
+    if machine.apple_silicon and "auto_jit" in flags:
+        cause, cure = diagnose("could not find compiler for platform metal")
+        return Finding("xla", "problem", f"TF_XLA_FLAGS={flags}: {cause}", cure)
+    return None
+
+
 def timing(tf, device: str, size: int = 512, repeats: int = 10) -> float:
     """Milliseconds per (size x size) matmul on the device, after one warm-up."""
     with tf.device(device):
@@ -203,6 +212,7 @@ def examine() -> tuple:
     if machine.platform_key in stack.requirements:
         findings += check_versions(stack, machine, versions, python)
     findings.append(check_metal_pair(stack, versions))
+    findings += filter(None, [check_xla(machine, os.environ)])
     findings.append(Finding("keras", "info", versions.get("keras") or "not installed"))
     if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):
         findings += check_tensorflow(machine, versions)
