@@ -4,7 +4,7 @@
     python3 bootstrap.py [--installer auto|uv|pip] [--python PATH]
 
 Standard library only, so any Python 3 can run it. Safe to run again: a healthy .venv is reused and
-the install brings it back in line with pyproject.toml. It never installs into an activated outside
+the install brings it back in line with requirements.lock. It never installs into an activated outside
 environment and never deletes anything but a .venv it has to rebuild.
 """
 
@@ -93,22 +93,24 @@ def candidate_pythons(versions: list, uv: list | None) -> list:
     return unique
 
 
-def choose_python(stack, machine, requested: str | None, uv: list | None) -> str:
-    """The base interpreter for .venv: --python if given, else the project's python_version, else the
-    running Python if the stack supports it, else any supported version found on this machine."""
+def choose_python(stack, machine, requested: str | None, uv: list | None) -> tuple:
+    """probe() facts of the base interpreter for .venv: --python if given, else the project's
+    python_version, else the running Python if the stack supports it, else any supported one found."""
     want_arch = "arm64" if machine.platform_key == "apple_silicon" else None
 
-    def usable(python: str) -> str | None:
+    def usable(python: str) -> tuple | None:
         facts = probe(python)
         if facts and stack.supports_python(facts[0]) and want_arch in (None, facts[1]):
-            return facts[2]
+            return facts
         return None
 
     supported = ", ".join(stack.pythons)
     if requested:
         found = usable(requested)
         if not found:
-            raise BootstrapError(f"--python {requested} is not a working {want_arch or ''} Python {supported}.")
+            raise BootstrapError(
+                f"--python {requested} is not a working Python {supported}{' for arm64' if want_arch else ''}."
+            )
         return found
     preferred = [stack.preferred_python] + [v for v in reversed(stack.pythons) if v != stack.preferred_python]
     candidates = candidate_pythons(preferred[:1], uv) + [sys.executable] + candidate_pythons(preferred[1:], uv)
@@ -162,9 +164,9 @@ def run(step: str, command: list, hint: str = NETWORK_HINT) -> None:
         raise BootstrapError(f"{step} failed (exit status {result.returncode}); the cause is printed above. {hint}")
 
 
-def ensure_venv(python: str, installer: list | None) -> None:
+def ensure_venv(target: tuple, installer: list | None) -> None:
     existing = probe(str(VENV_PYTHON)) if VENV_PYTHON.exists() else None
-    target = probe(python)
+    python = target[2]
     if existing and existing[:2] == target[:2]:  # same version and arch: keep it
         say(f"reusing .venv (Python {'.'.join(map(str, existing[0]))})")
         return
@@ -219,13 +221,13 @@ def main(argv: list | None = None) -> int:
         problem = stack_info.machine_problem(machine, stack)
         if problem:
             raise BootstrapError(problem)
-        installer = find_uv() if args.installer in ("auto", "uv") else None
+        uv = find_uv()
+        installer = uv if args.installer in ("auto", "uv") else None
         if args.installer == "uv" and not installer:
             raise BootstrapError("uv is not installed: `brew install uv` or `pipx install uv`, or use --installer pip.")
-        python = choose_python(stack, machine, args.python, find_uv())
-        facts = probe(python)
+        python = choose_python(stack, machine, args.python, uv)
         say(
-            f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, facts[0]))} at {python}; "
+            f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, python[0]))} at {python[2]}; "
             f"installer {'uv' if installer else 'pip'}"
         )
         ensure_venv(python, installer)

@@ -25,6 +25,10 @@ from .stack import Machine, Stack, installed, load_stack, machine_problem, sysct
 REBOOTSTRAP = "python3 bootstrap.py"
 DISTRIBUTIONS = ("tensorflow", "tensorflow-macos", "tensorflow-cpu", "tensorflow-metal", "keras", "numpy")
 
+NUMPY_2 = "numpy 2 is installed, but this TensorFlow was built against numpy 1"
+XLA_ON_METAL = "XLA (jit_compile) was requested on the Metal GPU, which has no XLA backend"
+XLA_CURE = "leave trainer.jit_compile at auto (the training turns it off on Metal) and unset TF_XLA_FLAGS"
+
 # Known failure texts -> (cause, cure). Matched case-insensitively against an error or its output.
 SIGNATURES = [
     (
@@ -34,7 +38,7 @@ SIGNATURES = [
             "numpy.core.multiarray failed to import",
             "numpy.core.umath failed to import",
         ),
-        "numpy 2 is installed, but this TensorFlow was built against numpy 1",
+        NUMPY_2,
         f"reinstall the locked numpy: {REBOOTSTRAP} (or pip install 'numpy<2')",
     ),
     (
@@ -44,8 +48,8 @@ SIGNATURES = [
     ),
     (
         ("could not find compiler for platform metal",),
-        "XLA (jit_compile) was requested on the Metal GPU, which has no XLA backend",
-        "leave trainer.jit_compile at auto (the training turns it off on Metal) and unset TF_XLA_FLAGS",
+        XLA_ON_METAL,
+        XLA_CURE,
     ),
     (
         ("illegal instruction", "avx"),
@@ -88,22 +92,15 @@ def check_versions(stack: Stack, machine: Machine, versions: dict, python_versio
         requirement = Requirement(text)
         if requirement.marker is not None and not requirement.marker.evaluate(environment):
             continue
-        installed = versions.get(requirement.name)
-        if installed is None:
+        found = versions.get(requirement.name)
+        if found is None:
             findings.append(Finding(requirement.name, "problem", f"not installed (stack: {requirement})", REBOOTSTRAP))
-        elif not requirement.specifier.contains(installed, prereleases=True):
-            cause = diagnose("compiled using numpy 1.x cannot be run in") if requirement.name == "numpy" else None
-            why = f": {cause[0]}" if cause else ""
-            findings.append(
-                Finding(
-                    requirement.name,
-                    "problem",
-                    f"{installed} is not {requirement}{why}",
-                    f"reinstall the lock: {REBOOTSTRAP}",
-                )
-            )
+        elif not requirement.specifier.contains(found, prereleases=True):
+            why = f": {NUMPY_2}" if requirement.name == "numpy" and found.startswith("2.") else ""
+            detail = f"{found} is not {requirement}{why}"
+            findings.append(Finding(requirement.name, "problem", detail, f"reinstall the lock: {REBOOTSTRAP}"))
         else:
-            findings.append(Finding(requirement.name, "ok", f"{installed} ({requirement.specifier})"))
+            findings.append(Finding(requirement.name, "ok", f"{found} ({requirement.specifier})"))
     return findings
 
 
@@ -135,8 +132,7 @@ def check_xla(machine: Machine, environ: dict) -> Finding | None:
     """XLA auto-clustering forced on through TF_XLA_FLAGS breaks every run on the Metal GPU."""
     flags = environ.get("TF_XLA_FLAGS", "")
     if machine.apple_silicon and "auto_jit" in flags:
-        cause, cure = diagnose("could not find compiler for platform metal")
-        return Finding("xla", "problem", f"TF_XLA_FLAGS={flags}: {cause}", cure)
+        return Finding("xla", "problem", f"TF_XLA_FLAGS={flags}: {XLA_ON_METAL}", XLA_CURE)
     return None
 
 
