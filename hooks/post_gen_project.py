@@ -24,8 +24,9 @@ def main():
         return 0
     result = subprocess.run([sys.executable, "bootstrap.py", "--installer", mode], cwd=project)
     if result.returncode != 0:
-        print(f"\nThe project was generated in {project} and kept; only its set-up failed (see above).",
-              file=sys.stderr)
+        print(
+            f"\nThe project was generated in {project} and kept; only its set-up failed (see above).", file=sys.stderr
+        )
     return 0
 
 

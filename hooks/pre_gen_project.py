@@ -13,14 +13,55 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 # Modules the generated project imports, plus names pytest and Hydra claim inside the project.
 SHADOWED = {
-    "tensorflow", "tf", "keras", "tf_keras", "hydra", "omegaconf", "numpy", "pytest",
-    "conf", "tests", "test", "bootstrap", "setuptools", "pip", "hatchling",
+    "tensorflow",
+    "tf",
+    "keras",
+    "tf_keras",
+    "hydra",
+    "omegaconf",
+    "numpy",
+    "pytest",
+    "conf",
+    "tests",
+    "test",
+    "bootstrap",
+    "setuptools",
+    "pip",
+    "hatchling",
 }
 STDLIB_FALLBACK = {  # sys.stdlib_module_names appeared in Python 3.10
-    "abc", "ast", "asyncio", "collections", "copy", "csv", "dataclasses", "datetime", "enum",
-    "functools", "io", "json", "logging", "math", "os", "pathlib", "platform", "random", "re",
-    "shutil", "site", "socket", "string", "subprocess", "sys", "tempfile", "test", "time",
-    "types", "typing", "unittest", "uuid",
+    "abc",
+    "ast",
+    "asyncio",
+    "collections",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "functools",
+    "io",
+    "json",
+    "logging",
+    "math",
+    "os",
+    "pathlib",
+    "platform",
+    "random",
+    "re",
+    "shutil",
+    "site",
+    "socket",
+    "string",
+    "subprocess",
+    "sys",
+    "tempfile",
+    "test",
+    "time",
+    "types",
+    "typing",
+    "unittest",
+    "uuid",
 }
 BOOTSTRAP_MODES = ("auto", "uv", "pip", "skip")
 
@@ -41,13 +82,17 @@ def problems(answers):
 
     package = answers["package_name"]
     if not (package.isascii() and package.isidentifier()):
-        yield (f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
-               f"underscores, not starting with a digit (e.g. package_name=my_project).")
+        yield (
+            f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
+            f"underscores, not starting with a digit (e.g. package_name=my_project)."
+        )
     elif keyword.iskeyword(package):
         yield f"package_name {package!r} is a Python keyword; pick another (e.g. package_name={package}_app)."
     elif package in SHADOWED or package in stdlib:
-        yield (f"package_name {package!r} would shadow the module {package!r} that the project or Python "
-               f"needs; pick another (e.g. package_name={package}_project).")
+        yield (
+            f"package_name {package!r} would shadow the module {package!r} that the project or Python "
+            f"needs; pick another (e.g. package_name={package}_project)."
+        )
 
     stack_id = answers["tensorflow_stack"]
     if stack_id not in stacks:
@@ -55,8 +100,10 @@ def problems(answers):
     else:
         supported = stacks[stack_id]["python"]
         if answers["python_version"] not in supported:
-            yield (f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range "
-                   f"({stacks[stack_id]['python_why']}): choose one of {', '.join(supported)}.")
+            yield (
+                f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range "
+                f"({stacks[stack_id]['python_why']}): choose one of {', '.join(supported)}."
+            )
 
     if answers["bootstrap"] not in BOOTSTRAP_MODES:
         yield f"bootstrap {answers['bootstrap']!r} is unknown; choose one of: {', '.join(BOOTSTRAP_MODES)}."

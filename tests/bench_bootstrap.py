@@ -24,8 +24,13 @@ from helpers import bake, env_with_uv
 def bootstrap_seconds(project: Path, installer: str) -> float:
     shutil.rmtree(project / ".venv", ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "bootstrap.py", "--installer", installer], cwd=project, env=env_with_uv(),
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "bootstrap.py", "--installer", installer],
+        cwd=project,
+        env=env_with_uv(),
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -39,8 +44,10 @@ def main() -> None:
         for installer in ("uv", "pip"):
             bootstrap_seconds(project, installer)  # warm the cache
             times[installer] = statistics.median(bootstrap_seconds(project, installer) for _ in range(rounds))
-    print(f"bootstrap with a warm cache, median of {rounds}: "
-          f"uv {times['uv']:.1f} s | pip {times['pip']:.1f} s | pip/uv {times['pip'] / times['uv']:.1f}x")
+    print(
+        f"bootstrap with a warm cache, median of {rounds}: "
+        f"uv {times['uv']:.1f} s | pip {times['pip']:.1f} s | pip/uv {times['pip'] / times['uv']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
+from packaging.requirements import Requirement
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
@@ -37,14 +39,16 @@ def bake_cli(output_dir: Path, *answers: str, env: dict | None = None) -> subpro
 
 
 def run(command: list, cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(part) for part in command], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def python_version_of(python: str) -> tuple | None:
     try:
-        out = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
-                             text=True, timeout=30)
+        out = subprocess.run(
+            [python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True, text=True, timeout=30
+        )
     except OSError:
         return None
     return tuple(map(int, out.stdout.split())) if out.returncode == 0 else None
@@ -53,7 +57,9 @@ def python_version_of(python: str) -> tuple | None:
 def find_python(version: str) -> str | None:
     """A working interpreter of that version: on PATH, or in pyenv (whose shims may refuse to run)."""
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates = [shutil.which(f"python{version}")] + [str(p) for p in pyenv_root.glob(f"versions/{version}*/bin/python{version}")]
+    candidates = [shutil.which(f"python{version}")] + [
+        str(p) for p in pyenv_root.glob(f"versions/{version}*/bin/python{version}")
+    ]
     for candidate in filter(None, candidates):
         if python_version_of(candidate) == tuple(map(int, version.split("."))):
             return candidate
@@ -67,3 +73,39 @@ def env_with_uv() -> dict:
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(find_uv_bin()).parent), env.get("PATH", "")])
     return env
+
+
+def lock_entries(text: str) -> list:
+    """The pins of a requirements lock (its hash and comment lines skipped)."""
+    return [Requirement(line.rstrip(" \\")) for line in text.splitlines() if line and line[0].isalnum()]
+
+
+def environment(platform: str, python: str) -> dict:
+    """Marker variables of a platform, read from the stack table's own marker for it."""
+    marker = STACKS["platforms"][platform]["marker"]
+    return dict(re.findall(r"(\w+) == '([^']+)'", marker)) | {
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+    }
+
+
+def applicable(requirements, env: dict) -> list:
+    return [req for req in requirements if req.marker is None or req.marker.evaluate(env)]
+
+
+def pins_for(entries, env: dict) -> dict:
+    pins = {}
+    for req in applicable(entries, env):
+        assert req.name not in pins, f"{req.name} is pinned twice for {env}"
+        (spec,) = req.specifier
+        assert spec.operator == "==", f"{req} is not an exact pin"
+        pins[req.name] = spec.version
+    return pins
+
+
+def assert_metal_pair_loads(pins: dict, stack_id: str):
+    tf_version = pins.get("tensorflow") or pins["tensorflow-macos"]
+    minor = ".".join(tf_version.split(".")[:2])
+    assert minor in STACKS["metal_loads"][pins["tensorflow-metal"]], (
+        f"{stack_id}: tensorflow-metal {pins['tensorflow-metal']} does not load TensorFlow {tf_version}"
+    )

@@ -54,7 +54,7 @@ UNUSUAL_NAMES = [
     ("Café Über Straße", "cafe-uber-strasse", "cafe_uber_strasse"),
     ("2fast 2furious", "2fast-2furious", "pkg_2fast_2furious"),
     ("  My   Project!!  ", "my-project", "my_project"),
-    ("O'Brien \"quoted\" \\ back", "o-brien-quoted-back", "o_brien_quoted_back"),
+    ('O\'Brien "quoted" \\ back', "o-brien-quoted-back", "o_brien_quoted_back"),
     ("日本語 project", "ri-ben-yu-project", "ri_ben_yu_project"),
 ]
 
@@ -87,9 +87,13 @@ def test_unusual_names_give_a_sensible_slug_and_identifier(tmp_path, project_nam
 def test_hostile_text_survives_as_text(tmp_path):
     """Quotes, backslashes and Python/TOML/Jinja-looking text in free-text answers stay data."""
     description = 'He said "hi" \\ it\'s \'\'\' """ {x} ${y} [z] # not a comment'
-    author = "Zoë \"Z\" O'Neil \\"
-    project = bake(tmp_path, project_name="x'''); import os; os.system('touch PWNED'); ('''",
-                   description=description, author_name=author)
+    author = 'Zoë "Z" O\'Neil \\'
+    project = bake(
+        tmp_path,
+        project_name="x'''); import os; os.system('touch PWNED'); ('''",
+        description=description,
+        author_name=author,
+    )
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["description"] == description
     assert pyproject["project"]["authors"] == [{"name": author}]
@@ -137,7 +141,9 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
     assert pyproject["project"]["optional-dependencies"]["cuda"] == [f"{req}; {linux}" for req in stack["cuda"]]
     assert pyproject["tool"]["uv"]["environments"] == [STACKS["platforms"][p]["marker"] for p in stack["requirements"]]
     lock = (project / "requirements.lock").read_text(encoding="utf-8")
-    assert lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
+    assert lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):

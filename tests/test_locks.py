@@ -4,62 +4,43 @@ and Python; and (network) uv resolves each stack for macOS arm64 to exactly the 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import tomllib
 
 import pytest
-from helpers import STACKS, TEMPLATE, bake, env_with_uv
+from helpers import (
+    STACKS,
+    TEMPLATE,
+    applicable,
+    assert_metal_pair_loads,
+    bake,
+    env_with_uv,
+    environment,
+    lock_entries,
+    pins_for,
+)
 from packaging.requirements import Requirement
 
 LOCKS = TEMPLATE / "{{cookiecutter.project_slug}}" / "locks"
 CASES = [(stack_id, python) for stack_id, stack in STACKS["stacks"].items() for python in stack["python"]]
 
 
-def lock_entries(stack_id: str) -> list:
-    text = (LOCKS / f"{stack_id}.txt").read_text(encoding="utf-8")
-    return [Requirement(line.rstrip(" \\")) for line in text.splitlines() if line and line[0].isalnum()]
-
-
-def environment(platform: str, python: str) -> dict:
-    """Marker variables of a platform, read from the stack table's own marker for it."""
-    marker = STACKS["platforms"][platform]["marker"]
-    return dict(re.findall(r"(\w+) == '([^']+)'", marker)) | {"python_version": python, "python_full_version": f"{python}.0"}
-
-
-def applicable(requirements, env: dict) -> list:
-    return [req for req in requirements if req.marker is None or req.marker.evaluate(env)]
-
-
-def pins_for(entries, env: dict) -> dict:
-    pins = {}
-    for req in applicable(entries, env):
-        assert req.name not in pins, f"{req.name} is pinned twice for {env}"
-        (spec,) = req.specifier
-        assert spec.operator == "==", f"{req} is not an exact pin"
-        pins[req.name] = spec.version
-    return pins
-
-
-def assert_metal_pair_loads(pins: dict, stack_id: str):
-    tf_version = pins.get("tensorflow") or pins["tensorflow-macos"]
-    minor = ".".join(tf_version.split(".")[:2])
-    assert minor in STACKS["metal_loads"][pins["tensorflow-metal"]], (
-        f"{stack_id}: tensorflow-metal {pins['tensorflow-metal']} does not load TensorFlow {tf_version}"
-    )
-
-
 @pytest.fixture(scope="module")
 def pyprojects(tmp_path_factory):
     base = tmp_path_factory.mktemp("pyprojects")
-    return {stack_id: bake(base / stack_id, tensorflow_stack=stack_id, python_version=STACKS["stacks"][stack_id]["python"][0])
-            for stack_id in STACKS["stacks"]}
+    return {
+        stack_id: bake(
+            base / stack_id, tensorflow_stack=stack_id, python_version=STACKS["stacks"][stack_id]["python"][0]
+        )
+        for stack_id in STACKS["stacks"]
+    }
 
 
-@pytest.mark.parametrize(("stack_id", "python"), CASES)
-def test_every_lock_matches_the_table_and_pyproject(pyprojects, stack_id, python):
+def assert_lock_agrees(lock_text: str, project, stack_id: str, python: str):
     stack = STACKS["stacks"][stack_id]
-    entries = lock_entries(stack_id)
-    pyproject = tomllib.loads((pyprojects[stack_id] / "pyproject.toml").read_text(encoding="utf-8"))
+    entries = lock_entries(lock_text)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     wanted = [Requirement(text) for text in pyproject["project"]["dependencies"]]
     wanted += [Requirement(text) for text in pyproject["project"]["optional-dependencies"]["dev"]]
     for platform in stack["requirements"]:
@@ -71,9 +52,32 @@ def test_every_lock_matches_the_table_and_pyproject(pyprojects, stack_id, python
                 assert pins.get(req.name) == next(iter(req.specifier)).version, f"{platform}: {req} vs lock"
         for req in applicable(wanted, env):
             assert req.name in pins, f"{platform}/{python}: {req.name} missing from the lock"
-            assert req.specifier.contains(pins[req.name], prereleases=True), f"{platform}: lock {req.name}=={pins[req.name]} vs {req}"
+            assert req.specifier.contains(pins[req.name], prereleases=True), (
+                f"{platform}: lock {req.name}=={pins[req.name]} vs {req}"
+            )
         if platform == "apple_silicon":
             assert_metal_pair_loads(pins, stack_id)
+
+
+@pytest.mark.parametrize(("stack_id", "python"), CASES)
+def test_every_lock_matches_the_table_and_pyproject(pyprojects, stack_id, python):
+    lock_text = (LOCKS / f"{stack_id}.txt").read_text(encoding="utf-8")
+    assert_lock_agrees(lock_text, pyprojects[stack_id], stack_id, python)
+
+
+@pytest.mark.network
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_lock_regenerates_a_lock_that_agrees(tmp_path):
+    project = bake(tmp_path, tensorflow_stack="tensorflow-2.19")
+    (project / "requirements.lock").unlink()
+    result = subprocess.run(
+        ["make", "lock"], cwd=project, capture_output=True, text=True, env=env_with_uv(), timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (project / "uv.lock").exists()
+    lock_text = (project / "requirements.lock").read_text(encoding="utf-8")
+    for python in STACKS["stacks"]["tensorflow-2.19"]["python"]:
+        assert_lock_agrees(lock_text, project, "tensorflow-2.19", python)
 
 
 def test_every_lock_carries_hashes():
@@ -88,9 +92,13 @@ def test_every_lock_carries_hashes():
 def test_no_stack_pins_a_refused_pair():
     for stack_id, stack in STACKS["stacks"].items():
         for python in stack["python"]:
-            pins = {req.name: next(iter(req.specifier)).version
-                    for req in applicable([Requirement(t) for t in stack["requirements"]["apple_silicon"]],
-                                          environment("apple_silicon", python))}
+            pins = {
+                req.name: next(iter(req.specifier)).version
+                for req in applicable(
+                    [Requirement(t) for t in stack["requirements"]["apple_silicon"]],
+                    environment("apple_silicon", python),
+                )
+            }
             assert pins.get("tensorflow-macos") != "2.15.1", stack_id
             assert_metal_pair_loads(pins, stack_id)
 
@@ -100,9 +108,24 @@ def test_no_stack_pins_a_refused_pair():
 def test_macos_arm64_resolution_holds_exactly_the_pinned_metal_pair(pyprojects, stack_id, python):
     project = pyprojects[stack_id]
     result = subprocess.run(
-        ["uv", "pip", "compile", "pyproject.toml", "--python-platform", "aarch64-apple-darwin", "--python-version",
-         python, "--quiet", "--no-header", "--no-annotate"],
-        cwd=project, capture_output=True, text=True, env=env_with_uv(), timeout=300,
+        [
+            "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            "--python-platform",
+            "aarch64-apple-darwin",
+            "--python-version",
+            python,
+            "--quiet",
+            "--no-header",
+            "--no-annotate",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env_with_uv(),
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     resolved = dict(line.split("==") for line in result.stdout.splitlines() if "==" in line)

@@ -66,7 +66,13 @@ def test_the_wheel_carries_the_configs_and_the_stack_table(bootstrapped, tmp_pat
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for part in ("stack.json", "conf/__init__.py", "conf/train.yaml", "conf/device/metal.yaml", "conf/optimizer/sgd.yaml"):
+    for part in (
+        "stack.json",
+        "conf/__init__.py",
+        "conf/train.yaml",
+        "conf/device/metal.yaml",
+        "conf/optimizer/sgd.yaml",
+    ):
         assert f"{DEFAULT_PACKAGE}/{part}" in names
 
 
@@ -90,7 +96,9 @@ def test_the_venv_is_built_on_a_real_interpreter_not_a_throwaway_env(bootstrappe
 
 @pytest.mark.parametrize("stack_id", [s for s in STACKS["stacks"] if s != "tensorflow-macos-2.16"])
 def test_every_other_stack_bootstraps_and_its_tests_pass(tmp_path, stack_id):
-    result = bake_cli(tmp_path, "bootstrap=auto", f"tensorflow_stack={stack_id}", "python_version=3.11", env=env_with_uv())
+    result = bake_cli(
+        tmp_path, "bootstrap=auto", f"tensorflow_stack={stack_id}", "python_version=3.11", env=env_with_uv()
+    )
     project = tmp_path / "keras-metal-project"
     assert "verdict: healthy" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
     tests = run([venv_python(project), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
@@ -105,7 +113,9 @@ def test_bootstrap_from_python_313_picks_a_supported_python_and_repairs_numpy_2(
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert python_version_of(str(venv_python(project))) == (3, 11)  # the project's python_version
 
-    forced = run(["uv", "pip", "install", "--python", venv_python(project), "numpy==2.1.3"], cwd=project, env=env_with_uv())
+    forced = run(
+        ["uv", "pip", "install", "--python", venv_python(project), "numpy==2.1.3"], cwd=project, env=env_with_uv()
+    )
     assert forced.returncode == 0, forced.stderr
     doctor = run([venv_python(project), "-m", f"{DEFAULT_PACKAGE}.doctor"], cwd=project)
     assert doctor.returncode == 1
@@ -129,8 +139,9 @@ def test_a_failed_install_keeps_the_project_and_says_how_to_retry(tmp_path):
 def test_a_pip_install_failure_is_reported_too(tmp_path):
     project = bake(tmp_path)
     env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": "/dev/null"}
-    result = run([find_python("3.11") or "python3", "bootstrap.py", "--installer", "pip"], cwd=project,
-                 env=env_with_uv() | env)
+    result = run(
+        [find_python("3.11") or "python3", "bootstrap.py", "--installer", "pip"], cwd=project, env=env_with_uv() | env
+    )
     assert result.returncode == 1
     assert "installing the locked stack (hashes checked) failed" in result.stderr
     assert (project / ".venv" / "bin" / "pip").exists()  # pip's own venv, not uv's

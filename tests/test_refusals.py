@@ -21,8 +21,14 @@ REFUSED = [
     (["python_version=3.13"], "outside the tensorflow-macos-2.16 stack's range"),
     (["python_version=3.9"], "outside the tensorflow-macos-2.16 stack's range"),
     (["python_version=banana"], "outside the tensorflow-macos-2.16 stack's range"),
-    (["tensorflow_stack=keras2-legacy", "python_version=3.12"], "tensorflow-metal 1.1.0 ships wheels for Python 3.9-3.11 only"),
-    (["tensorflow_stack=tensorflow-2.19", "python_version=3.13"], "tensorflow-metal 1.2.0 ships wheels for Python 3.9-3.12"),
+    (
+        ["tensorflow_stack=keras2-legacy", "python_version=3.12"],
+        "tensorflow-metal 1.1.0 ships wheels for Python 3.9-3.11 only",
+    ),
+    (
+        ["tensorflow_stack=tensorflow-2.19", "python_version=3.13"],
+        "tensorflow-metal 1.2.0 ships wheels for Python 3.9-3.12",
+    ),
     (["description=two\nlines"], "control character"),
 ]
 
