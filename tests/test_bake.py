@@ -40,6 +40,7 @@ EXPECTED_FILES = {
     "tests/conftest.py",
     "tests/markers.py",
     "tests/test_accelerator.py",
+    "tests/test_bootstrap.py",
     "tests/test_config.py",
     "tests/test_doctor.py",
     "tests/test_metal.py",
