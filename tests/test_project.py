@@ -126,6 +126,15 @@ def test_bootstrap_from_python_313_picks_a_supported_python_and_repairs_numpy_2(
     assert repaired.returncode == 0 and "verdict: healthy" in repaired.stdout, repaired.stderr[-2000:]
 
 
+def test_the_pip_installer_installs_the_locked_stack_too(tmp_path):
+    result = bake_cli(tmp_path, "bootstrap=pip", env=env_with_uv())
+    project = tmp_path / "keras-metal-project"
+    assert "installer pip" in result.stdout and "verdict: healthy" in result.stdout, result.stderr[-3000:]
+    assert (project / ".venv" / "bin" / "pip").exists()
+    check = run([venv_python(project), "-m", "pip", "show", "tensorflow-cpu"], cwd=project)
+    assert "Version: 2.16.2" in check.stdout
+
+
 def test_a_failed_install_keeps_the_project_and_says_how_to_retry(tmp_path):
     env = env_with_uv() | {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
     result = bake_cli(tmp_path / "out", "bootstrap=uv", env=env)
