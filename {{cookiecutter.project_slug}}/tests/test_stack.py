@@ -5,6 +5,7 @@ from importlib.metadata import PackageNotFoundError, version
 import pytest
 from packaging.requirements import Requirement
 
+from {{ cookiecutter.package_name }} import stack as stack_module
 from {{ cookiecutter.package_name }}.stack import Machine, load_stack, machine_problem, this_machine
 
 STACK = load_stack()
@@ -31,6 +32,26 @@ def test_machines_that_cannot_run_the_stack_are_refused_with_the_fix(machine, me
 @pytest.mark.parametrize("machine", [Machine("Darwin", "arm64", False, "12.1"), Machine("Linux", "x86_64", False, "")])
 def test_supported_machines_pass(machine):
     assert machine_problem(machine, STACK) is None
+
+
+@pytest.mark.parametrize(
+    ("arch", "sysctls", "rosetta"),
+    [
+        ("arm64", {"sysctl.proc_translated": "0", "hw.optional.arm64": "1"}, False),
+        ("x86_64", {"sysctl.proc_translated": "1", "hw.optional.arm64": "1"}, True),
+        ("x86_64", {"hw.optional.arm64": "1"}, True),  # proc_translated unreadable, arm64 hardware
+        ("x86_64", {}, False),  # an Intel Mac has neither
+    ],
+)
+def test_rosetta_is_detected_from_sysctl(monkeypatch, arch, sysctls, rosetta):
+    monkeypatch.setattr(stack_module.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(stack_module.platform, "machine", lambda: arch)
+    monkeypatch.setattr(stack_module.platform, "mac_ver", lambda: ("14.5", ("", "", ""), ""))
+    monkeypatch.setattr(stack_module, "sysctl", lambda name: sysctls.get(name, ""))
+    machine = this_machine()
+    assert machine.rosetta is rosetta
+    assert machine.macos_version == "14.5"
+    assert machine.apple_silicon is (arch == "arm64")
 
 
 def test_this_environment_has_exactly_the_pinned_tensorflow_packages():

@@ -91,8 +91,11 @@ def this_machine() -> Machine:
     system = platform.system()
     arch = platform.machine()
     # Under Rosetta platform.machine() says x86_64; sysctl.proc_translated is 1 for a translated
-    # process, 0 for a native one, and missing on Intel Macs.
-    rosetta = system == "Darwin" and sysctl("sysctl.proc_translated") == "1"
+    # process, 0 for a native one, and missing on Intel Macs. hw.optional.arm64 is 1 on Apple Silicon
+    # even under Rosetta, so an x86_64 process with it is translated whatever proc_translated said.
+    rosetta = system == "Darwin" and (
+        sysctl("sysctl.proc_translated") == "1" or (arch == "x86_64" and sysctl("hw.optional.arm64") == "1")
+    )
     macos = platform.mac_ver()[0] if system == "Darwin" else ""
     return Machine(system=system, arch=arch, rosetta=rosetta, macos_version=macos)
 
