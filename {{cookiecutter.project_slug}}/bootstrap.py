@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import os
 import shlex
 import shutil
@@ -66,31 +67,30 @@ def probe(python: str) -> tuple | None:
     return stack_info.version_tuple(version), arch, base
 
 
-def candidate_pythons(versions: list, uv: list | None) -> list:
+def candidate_pythons(versions: list, uv: list | None):
     """Interpreters to try, most wanted version first: versioned names on PATH, pyenv, uv, the usual
-    install places of Homebrew and python.org."""
+    install places of Homebrew and python.org. A generator, so nothing is looked up past the first hit."""
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    found = []
+    seen = set()
     for version in versions:
-        found.append(shutil.which(f"python{version}"))
-        found.extend(str(p) for p in sorted(pyenv_root.glob(f"versions/{version}*/bin/python{version}"), reverse=True))
+        found = [shutil.which(f"python{version}")]
+        found += [str(p) for p in sorted(pyenv_root.glob(f"versions/{version}*/bin/python{version}"), reverse=True)]
         if uv:
             # --system: never offer a virtualenv's Python (.venv itself, or an activated one) as the base
             out = subprocess.run(
                 uv + ["python", "find", "--system", "--no-python-downloads", version], capture_output=True, text=True
             )
             found.append(out.stdout.strip() if out.returncode == 0 else None)
-        for prefix in (
+        prefixes = (
             "/opt/homebrew/bin",
             "/usr/local/bin",
             f"/Library/Frameworks/Python.framework/Versions/{version}/bin",
-        ):
-            found.append(f"{prefix}/python{version}")
-    unique = []
-    for path in found:
-        if path and path not in unique and Path(path).exists():
-            unique.append(path)
-    return unique
+        )
+        found += [f"{prefix}/python{version}" for prefix in prefixes]
+        for path in found:
+            if path and path not in seen and Path(path).exists():
+                seen.add(path)
+                yield path
 
 
 def choose_python(stack, machine, requested: str | None, uv: list | None) -> tuple:
@@ -113,7 +113,9 @@ def choose_python(stack, machine, requested: str | None, uv: list | None) -> tup
             )
         return found
     preferred = [stack.preferred_python] + [v for v in reversed(stack.pythons) if v != stack.preferred_python]
-    candidates = candidate_pythons(preferred[:1], uv) + [sys.executable] + candidate_pythons(preferred[1:], uv)
+    candidates = itertools.chain(
+        candidate_pythons(preferred[:1], uv), [sys.executable], candidate_pythons(preferred[1:], uv)
+    )
     for python in candidates:
         found = usable(python)
         if found:
