@@ -24,11 +24,13 @@ def tf():
 
 
 @pytest.fixture
-def model(tf):
-    from {{ cookiecutter.package_name }}.model import build, compile_model, make_optimizer
+def model(tf, compose_config):
+    from {{ cookiecutter.package_name }}.data import DataSpec
+    from {{ cookiecutter.package_name }}.model import compile_model, recipe
 
-    net = build(n_features=10, units=1, hidden_units=[], activation="relu")
-    compile_model(net, make_optimizer("adam", learning_rate=0.01), "mse", jit_compile="auto", on_metal=True)
+    made = recipe(compose_config(), DataSpec("synthetic", (10,), "regression"), apple_silicon=True)
+    net = made.build()
+    compile_model(net, made, jit_compile="auto", on_metal=True)
     return net
 
 

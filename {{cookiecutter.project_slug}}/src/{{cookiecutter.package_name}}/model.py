@@ -7,10 +7,10 @@ first use, so that `check_fits` can refuse a model that does not fit the data be
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import version
-from typing import Callable
 
 from .data import DataSpec
 

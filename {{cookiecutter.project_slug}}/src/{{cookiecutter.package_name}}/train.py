@@ -68,6 +68,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     # Pre-fit checks that need fresh copies of the model get them from `recipe` (build, make_optimizer,
     # loss) and real inputs from `datasets.sample_batches(train_data)`, on fresh and resumed runs alike.
 
+    output_dir.mkdir(parents=True, exist_ok=True)
     keras = models.keras
     epoch_log = callbacks.make_epoch_log(output_dir, keras, persist=cfg.callbacks.backup_and_restore)
     started = time.perf_counter()
@@ -83,8 +84,8 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     history = epoch_log.history()
     if artifacts.stopped_by_nan(history):
         raise RunError(
-            f"the loss became NaN in epoch {len(history['loss'])} and TerminateOnNaN stopped the run; what it "
-            f"wrote is kept in {output_dir}. Lower optimizer.learning_rate, or check the data for NaN/inf values."
+            f"the loss became NaN or infinite in epoch {len(history['loss'])} and TerminateOnNaN stopped the run; "
+            f"what it wrote is kept in {output_dir}. Lower optimizer.learning_rate, or check the data for NaN/inf."
         )
 
     model.save(output_dir / artifacts.MODEL)
