@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import time
 from pathlib import Path
 
 BACKUP_DIR = "backup"
@@ -45,13 +46,16 @@ def make_epoch_log(run_dir: Path, keras, persist: bool):
                 self.epochs = json.loads(self.path.read_text(encoding="utf-8"))
 
         def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
             if self.started_from is None:  # fit's first epoch: 0, or where BackupAndRestore resumes
                 self.started_from = epoch
                 self.epochs = [entry for entry in self.epochs if entry["epoch"] < epoch]
                 truncate_history_csv(self.history_csv, epoch)
 
         def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append({"epoch": epoch, **{key: float(value) for key, value in (logs or {}).items()}})
+            seconds = time.perf_counter() - self.epoch_started
+            logs = {key: float(value) for key, value in (logs or {}).items()}
+            self.epochs.append({"epoch": epoch, "seconds": seconds, **logs})
             if not self.path:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +69,11 @@ def make_epoch_log(run_dir: Path, keras, persist: bool):
 
         def history(self) -> dict:
             """{metric: [value per epoch]} for every epoch of the run."""
-            keys = [key for key in (self.epochs[0] if self.epochs else {}) if key != "epoch"]
+            keys = [key for key in (self.epochs[0] if self.epochs else {}) if key not in ("epoch", "seconds")]
             return {key: [entry.get(key, math.nan) for entry in self.epochs] for key in keys}
+
+        def epoch_seconds(self) -> list:
+            return [round(entry["seconds"], 5) for entry in self.epochs]
 
     return EpochLog()
 

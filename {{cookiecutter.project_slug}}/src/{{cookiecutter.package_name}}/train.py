@@ -113,6 +113,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "numpy": installed("numpy"),
         },
         "wall_time_seconds": round(wall_time, 3),
+        "epoch_seconds": epoch_log.epoch_seconds(),
     }
     if cfg.loss_curve:
         artifacts.plot_loss_curve(history, output_dir / artifacts.LOSS_CURVE)
