@@ -87,7 +87,7 @@ def test_image_folders_are_refused_when_empty_or_single_class(tmp_path):
         prepare(cfg, seed=0)
 
 
-def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(compose_config):
+def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(tf, compose_config):
     cfg = compose_config("data.n_samples=40", "trainer.batch_size=8")
     first_run = prepare(cfg.data, seed=cfg.seed)
 

@@ -3,11 +3,12 @@
 import pytest
 
 from {{ cookiecutter.package_name }}.data import DataSpec
-from {{ cookiecutter.package_name }}.model import ModelError, build, check_fits, recipe
+from {{ cookiecutter.package_name }}.model import ModelError, build, check_fits, metrics_for, recipe
 
 ROWS = DataSpec("csv", (10,), "regression")
 CLASSES = DataSpec("csv", (4,), "classification", ("a", "b", "c"))
 IMAGES = DataSpec("images", (16, 16, 3), "classification", ("cat", "dog"))
+pytestmark = pytest.mark.usefixtures("tf")  # TensorFlow first imported by the fixture (conftest.py)
 
 
 def test_cnn_on_rows_of_numbers_is_refused(compose_config):
@@ -29,15 +30,15 @@ def test_every_model_takes_images_and_gives_one_output_per_class(compose_config,
 
 def test_loss_and_metrics_follow_the_task(compose_config):
     cfg = compose_config("model=mlp", "optimizer=sgd")
-    regression, classification = recipe(cfg, ROWS, False), recipe(cfg, CLASSES, False)
-    assert (regression.loss, regression.metrics) == ("mse", ["mae"])
-    assert (classification.loss, classification.metrics) == ("sparse_categorical_crossentropy", ["accuracy"])
-    assert classification.build().output_shape == (None, 3)
+    regression, classification = recipe(cfg, False, ROWS), recipe(cfg, False, CLASSES)
+    assert (regression.loss, metrics_for(cfg, ROWS)) == ("mse", ["mae"])
+    assert (classification.loss, metrics_for(cfg, CLASSES)) == ("sparse_categorical_crossentropy", ["accuracy"])
+    assert classification.build_model().output_shape == (None, 3)
 
 
 def test_the_recipe_makes_fresh_models_and_optimizers(compose_config):
-    made = recipe(compose_config("optimizer=sgd"), ROWS, False)
-    first, second = made.build(), made.build()
+    made = recipe(compose_config("optimizer=sgd"), False, ROWS)
+    first, second = made.build_model(), made.build_model()
     assert first is not second and getattr(first, "optimizer", None) is None
     optimizer = made.make_optimizer(0.5)
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.5) and made.learning_rate == 0.05

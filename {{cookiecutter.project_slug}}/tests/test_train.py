@@ -18,6 +18,8 @@ from {{ cookiecutter.package_name }}.stack import this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
 from markers import not_on_apple_silicon
 
+# Every test here runs TensorFlow: the tf fixture imports it first, with the CPU split in two (conftest.py).
+pytestmark = pytest.mark.usefixtures("tf")
 DEBUG = ("experiment=debug",)
 CLOCK_READINGS = ("wall_time_seconds", "epoch_seconds")
 
@@ -41,19 +43,17 @@ def metrics_of(run_dir):
     return json.loads((run_dir / "metrics.json").read_text())
 
 
-def expected_device():
+def expected_device(tf):
     if this_machine().apple_silicon:
         return "metal"
-    import tensorflow as tf
-
     return "cuda" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
-def test_training_writes_every_artifact(monkeypatch, tmp_path):
+def test_training_writes_every_artifact(tf, monkeypatch, tmp_path):
     run_cli(monkeypatch, "trainer.epochs=3", "trainer.verbose=0", f"hydra.run.dir={tmp_path}")
 
     metrics = metrics_of(tmp_path)
-    assert metrics["device"] == expected_device() and metrics["resumed_from_epoch"] == 0
+    assert metrics["device"] == expected_device(tf) and metrics["resumed_from_epoch"] == 0
     assert metrics["epochs"] == 3 and len(metrics["loss_history"]) == 3
     assert all(math.isfinite(value) for value in metrics["loss_history"])
     assert metrics["loss_history"][-1] < metrics["loss_history"][0]
@@ -68,8 +68,8 @@ def test_training_writes_every_artifact(monkeypatch, tmp_path):
     assert list((tmp_path / "tensorboard" / "train").glob("events.out.tfevents.*"))
     assert {p.name for p in (tmp_path / "checkpoints").iterdir()} == {"best.keras", "last.keras"}
     assert not (tmp_path / "backup").exists(), "a finished run drops its backup"
-
-    import tensorflow as tf
+    if metrics["device"] == "cpu":  # device.check_numerics=auto: off on the CPU, which is the reference
+        assert metrics["numerics"]["ran"] is False and "auto" in metrics["numerics"]["reason"]
 
     model = tf.keras.models.load_model(tmp_path / "model.keras")
     last = tf.keras.models.load_model(tmp_path / "checkpoints" / "last.keras")
@@ -96,26 +96,22 @@ def test_a_csv_classification_run(compose_config, tmp_path):
         f"{a:.4f},{b:.4f},{c:.4f},{'setosa' if a + b > 0 else 'virginica'}" for a, b, c in features
     ]
     (tmp_path / "flowers.csv").write_text("\n".join(lines) + "\n")
-    cfg = compose_config(
-        *DEBUG, "data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species", "model=mlp"
-    )
-    metrics = train(cfg, tmp_path / "run")
+    data = ("data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species")
+    metrics = train(compose_config(*DEBUG, *data, "model=mlp", "device.check_numerics=true"), tmp_path / "run")
+    assert metrics["numerics"]["passed"], "the numerics check runs on CSV batches and the task's loss"
     assert metrics["task"] == "classification" and metrics["classes"] == ["setosa", "virginica"]
     assert 0.0 <= metrics["final_accuracy"] <= 1.0 and (metrics["n_train"], metrics["n_validation"]) == (96, 24)
 
 
-def test_an_image_folder_trains_the_cnn(compose_config, tmp_path):
-    import tensorflow as tf
-
+def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
     for label, value in (("dark", 20), ("light", 230)):
         (tmp_path / "images" / label).mkdir(parents=True)
         for i in range(6):
             pixels = tf.fill((12, 10, 3), tf.constant(value + i, tf.uint8))
             tf.io.write_file(str(tmp_path / "images" / label / f"{i}.png"), tf.io.encode_png(pixels))
-    cfg = compose_config(
-        *DEBUG, "data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]", "model=cnn"
-    )
-    metrics = train(cfg, tmp_path / "run")
+    data = ("data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]")
+    metrics = train(compose_config(*DEBUG, *data, "model=cnn", "device.check_numerics=true"), tmp_path / "run")
+    assert metrics["numerics"]["passed"], "the numerics check runs on image batches"
     assert metrics["classes"] == ["dark", "light"] and "final_val_accuracy" in metrics
     assert (metrics["n_train"], metrics["n_validation"]) == (10, 2)
 

@@ -18,7 +18,15 @@ from {{ cookiecutter.package_name }}.train import main
 
 PROJECT = Path(__file__).resolve().parents[1]
 # Big enough that an epoch takes a noticeable time, so the kill lands between epochs 2 and 5.
-KILLABLE = ["experiment=debug", "data.n_samples=20000", "trainer.epochs=5", "callbacks.tensorboard=false"]
+# The numerics check runs before fitting on the fresh and on the resumed run (the CPU against a second one).
+KILLABLE = [
+    "experiment=debug",
+    "data.n_samples=20000",
+    "trainer.epochs=5",
+    "callbacks.tensorboard=false",
+    "device.check_numerics=true",
+]
+pytestmark = pytest.mark.usefixtures("tf")  # TensorFlow first imported by the fixture (conftest.py)
 
 
 def run_cli(monkeypatch, *overrides):
@@ -53,6 +61,7 @@ def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
     run_cli(monkeypatch, *KILLABLE, "resume=true", f"hydra.run.dir={tmp_path}")
 
     metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["numerics"]["ran"] and metrics["numerics"]["passed"]
     # the epoch log is written just before the backup: a kill between them costs that one epoch
     assert len(before) - 1 <= metrics["resumed_from_epoch"] <= len(before)
     assert len(metrics["loss_history"]) == metrics["epochs"] == 5

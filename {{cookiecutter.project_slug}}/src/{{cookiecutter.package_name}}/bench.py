@@ -42,8 +42,15 @@ def measure(tf, target, prepared, cfg, recipe, epochs: int) -> dict:
     with tf.device(target.tf_device):
         models.set_seed(cfg.seed)
         train_data, _ = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-        model = recipe.build()
-        models.compile_model(model, recipe, cfg.trainer.jit_compile, on_metal=target == accelerator.METAL)
+        model = recipe.build_model()
+        models.compile_model(
+            model,
+            recipe.make_optimizer(recipe.learning_rate),
+            recipe.loss,
+            cfg.trainer.jit_compile,
+            on_metal=target == accelerator.METAL,
+            metrics=models.metrics_for(cfg, prepared.spec),
+        )
         model.fit(train_data, epochs=1 + epochs, verbose=0, shuffle=False, callbacks=[timer])
     timed = timer.seconds[1:]
     median = statistics.median(timed)
@@ -72,7 +79,7 @@ def run(overrides: list, epochs: int) -> dict:
     machine = this_machine()
     metal_plugin = accelerator.metal_plugin_version()
     prepared = datasets.prepare(cfg.data, cfg.seed)
-    recipe = models.recipe(cfg, prepared.spec, apple_silicon=machine.apple_silicon)
+    recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf

@@ -7,12 +7,12 @@ first use, so that `check_fits` can refuse a model that does not fit the data be
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import version
 
+from . import data as datasets
 from .data import DataSpec
+from .numerics import Recipe
 
 MODELS = ("linear", "mlp", "cnn")
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
@@ -87,47 +87,35 @@ def make_optimizer(name: str, apple_silicon: bool = False, **params):
     return getattr(family, OPTIMIZERS[name])(**params)
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How to make the configured model, its optimizer, loss and metrics: what training compiles, and what
-    a check that needs fresh copies of them (e.g. on another device) can call again."""
-
-    build: Callable  # () -> a fresh, uncompiled model
-    make_optimizer: Callable  # (learning_rate) -> a fresh optimizer of the configured kind
-    learning_rate: float
-    loss: str
-    metrics: list
-
-
-def recipe(cfg, spec: DataSpec, apple_silicon: bool) -> Recipe:
-    """The model, optimizer, loss and metrics the config asks for, fitted to the data's task."""
+def recipe(cfg, apple_silicon: bool, spec: DataSpec | None = None) -> Recipe:
+    """The configured model, optimizer and loss for the data's task, made fresh on demand: for training,
+    and for the numerics check, which needs copies of them on two devices. Without `spec`, the configured
+    data is read to find it."""
+    spec = spec or datasets.prepare(cfg.data, cfg.seed).spec
     check_fits(cfg.model, spec)
     params = {key: value for key, value in cfg.optimizer.items() if key not in ("name", "learning_rate")}
-    loss = TASK_LOSS[spec.task] if cfg.trainer.loss == "auto" else cfg.trainer.loss
-    metrics = TASK_METRICS[spec.task] if cfg.trainer.metrics == "auto" else list(cfg.trainer.metrics)
     return Recipe(
-        build=partial(build, cfg.model, spec),
+        build_model=partial(build, cfg.model, spec),
         make_optimizer=lambda learning_rate: make_optimizer(
             cfg.optimizer.name, apple_silicon=apple_silicon, learning_rate=learning_rate, **params
         ),
+        loss=TASK_LOSS[spec.task] if cfg.trainer.loss == "auto" else cfg.trainer.loss,
         learning_rate=cfg.optimizer.learning_rate,
-        loss=loss,
-        metrics=metrics,
     )
 
 
-def compile_model(model, recipe: Recipe, jit_compile, on_metal: bool) -> None:
+def metrics_for(cfg, spec: DataSpec) -> list:
+    """The metrics fit reports besides the loss: by the task, unless trainer.metrics lists them."""
+    return TASK_METRICS[spec.task] if cfg.trainer.metrics == "auto" else list(cfg.trainer.metrics)
+
+
+def compile_model(model, optimizer, loss, jit_compile, on_metal: bool, metrics: list | None = None) -> None:
     # XLA has no Metal backend ("Could not find compiler for platform METAL"): never on the Metal GPU.
     if on_metal:
         jit_compile = False
     elif jit_compile == "auto" and keras_major() < 3:
         jit_compile = None  # Keras 2's spelling of "let Keras decide"
-    model.compile(
-        optimizer=recipe.make_optimizer(recipe.learning_rate),
-        loss=recipe.loss,
-        metrics=recipe.metrics or None,
-        jit_compile=jit_compile,
-    )
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None, jit_compile=jit_compile)
 
 
 def set_seed(seed: int, deterministic: bool = False) -> None:

@@ -28,6 +28,8 @@ class Stack:
     unsupported: dict  # platform key -> why the stack has no build for it
     common: tuple  # requirements on every platform (the numpy bound)
     metal_loads: dict  # tensorflow-metal version -> TensorFlow "X.Y" versions it loads
+    numerics_reports: tuple = ()  # public reports of wrong numbers on Metal with this stack
+    alternatives: tuple = ()  # the other stacks' ids
 
     def supports_python(self, version: tuple) -> bool:
         return "{}.{}".format(*version[:2]) in self.pythons
@@ -47,6 +49,8 @@ def load_stack(path: Path = STACK_FILE) -> Stack:
         unsupported=entry.get("unsupported", {}),
         common=tuple(entry["common"]),
         metal_loads=data["table"]["metal_loads"],
+        numerics_reports=tuple(entry.get("numerics_reports", [])),
+        alternatives=tuple(other for other in data["table"]["stacks"] if other != data["chosen"]),
     )
 
 

@@ -18,16 +18,16 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import accelerator, artifacts, callbacks
+from . import accelerator, artifacts, callbacks, numerics
 from . import data as datasets
 from . import model as models
 from .artifacts import RunError
 from .data import DataError
 from .model import ModelError
-from .stack import installed, load_stack, this_machine
+from .stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
-REFUSALS = (accelerator.PlacementError, RunError, DataError, ModelError)
+REFUSALS = (accelerator.PlacementError, numerics.NumericsError, RunError, DataError, ModelError)
 
 
 def train(cfg: DictConfig, output_dir: Path) -> dict:
@@ -36,6 +36,10 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     output_dir = Path(output_dir)
     artifacts.check_run_dir(output_dir, cfg.resume)
     # Everything that can be refused without TensorFlow is, before the seconds its import takes.
+    try:
+        numerics_setting = numerics.parse_setting(cfg.device.check_numerics)
+    except ValueError as error:
+        raise RunError(str(error)) from None
     machine = this_machine()
     metal_plugin = accelerator.metal_plugin_version()
     if cfg.device.name != "auto":
@@ -43,7 +47,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         if problem:
             raise accelerator.PlacementError(problem)
     prepared = datasets.prepare(cfg.data, cfg.seed)
-    recipe = models.recipe(cfg, prepared.spec, apple_silicon=machine.apple_silicon)
+    recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     import tensorflow as tf
@@ -56,17 +60,34 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         metal_plugin=metal_plugin,
         tensorflow_version=tf.__version__,
     )
+    check_numerics = numerics.wanted(numerics_setting, target.name)
     if target == accelerator.CPU:
         accelerator.hide_gpus(tf)
+        if check_numerics and not numerics.split_cpu(tf):
+            raise RunError(
+                "device.check_numerics=true on the CPU compares it with a second logical CPU, which must be "
+                "configured before TensorFlow starts; run it from the command line."
+            )
     log.info("Training on %s: %s, TensorFlow %s", target, machine.describe(), tf.__version__)
 
+    stack = load_stack()
     models.set_seed(cfg.seed, cfg.trainer.deterministic)
     train_data, validation_data = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-    model = recipe.build()
-    models.compile_model(model, recipe, cfg.trainer.jit_compile, on_metal=target == accelerator.METAL)
+    model = recipe.build_model()
+    models.compile_model(
+        model,
+        recipe.make_optimizer(recipe.learning_rate),
+        recipe.loss,
+        cfg.trainer.jit_compile,
+        on_metal=target == accelerator.METAL,
+        metrics=models.metrics_for(cfg, prepared.spec),
+    )
     probe_device = accelerator.assert_placement(tf, model, target)
-    # Pre-fit checks that need fresh copies of the model get them from `recipe` (build, make_optimizer,
-    # loss) and real inputs from `datasets.sample_batches(train_data)`, on fresh and resumed runs alike.
+    if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
+        batches = datasets.sample_batches(train_data, numerics.STEPS)
+        numerics_record = check_agreement(tf, recipe, batches, target, stack)
+    else:
+        numerics_record = numerics.not_run("device.check_numerics is off for this device (auto: on for metal, cuda)")
 
     output_dir.mkdir(parents=True, exist_ok=True)
     keras = models.keras
@@ -104,7 +125,8 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         "device_string": probe_device,
         "variable_device": accelerator.variable_device(model.trainable_variables[0]),
         "machine": machine.describe(),
-        "stack": load_stack().id,
+        "stack": stack.id,
+        "numerics": numerics_record,
         "versions": {
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
@@ -120,6 +142,17 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     artifacts.write_metrics(output_dir, metrics)
     log.info("Final loss %.4f on %s; artifacts in %s", metrics["final_loss"], target, output_dir)
     return metrics
+
+
+def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack: Stack) -> dict:
+    """The numerics check before fitting: the target against the CPU; stops the run when they disagree."""
+    reference_device, target_device = numerics.devices(target.tf_device)
+    result = numerics.agreement(tf, recipe, batches, reference_device, target_device)
+    if not result.passed:
+        message = numerics.failure_message(result, target.name, stack.id, stack.numerics_reports, stack.alternatives)
+        raise numerics.NumericsError(message)
+    log.info("Numerics: %s, checked in %.2f s", result.summary(), result.seconds)
+    return result.record()
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
