@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 from .callbacks import BACKUP_DIR, CHECKPOINT_DIR, HISTORY_CSV, TENSORBOARD_DIR
@@ -34,6 +35,11 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
             f"{run_dir} already holds {', '.join(taken)}; choose another hydra.run.dir, "
             "or pass resume=true to continue a run that was stopped there."
         )
+
+
+def drop_backup(run_dir: Path) -> None:
+    """A finished run needs no backup (Keras 3's BackupAndRestore deletes it itself, Keras 2's keeps the folder)."""
+    shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
 
 
 def final(history: dict) -> dict:

@@ -261,7 +261,9 @@ def batches(x, y, rows: np.ndarray, batch_size: int, seed: int | None):
         index_batches = cut(rows)
     else:  # one seed per epoch, from a seeded stream: a different order each epoch, the same in every run
         epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-        index_batches = epoch_seeds.flat_map(permuted)
+        # flat_map hides the length from Keras (progress bar, "ran out of data" warnings): state it
+        n_batches = -(-n // batch_size)
+        index_batches = epoch_seeds.flat_map(permuted).apply(tf.data.experimental.assert_cardinality(n_batches))
     return index_batches.map(
         lambda index: (tf.gather(x, index), tf.gather(y, index)), num_parallel_calls=tf.data.AUTOTUNE
     ).prefetch(tf.data.AUTOTUNE)

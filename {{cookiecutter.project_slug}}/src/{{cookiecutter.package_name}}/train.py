@@ -102,6 +102,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         shuffle=False,  # the pipeline reshuffles every epoch, seeded
     )
     wall_time = time.perf_counter() - started
+    artifacts.drop_backup(output_dir)
     history = epoch_log.history()
     if artifacts.stopped_by_nan(history):
         raise RunError(
