@@ -1,6 +1,6 @@
 """What the training workflow costs against the seed's plain script, measured side by side in one run.
 
-    python tests/bench_train.py [--project DIR] [--rounds N] [--samples N] [--batch-size N]
+    python tests/bench_train.py [--project DIR] [--rounds N] [--samples N] [--batch-size N] [--epochs N]
 
 In one project's .venv (bootstrapped here with uv unless --project names one), it runs the seed's script
 and `python -m <package>.train experiment=seed` in interleaved pairs, N rounds, and prints:
@@ -9,7 +9,8 @@ and `python -m <package>.train experiment=seed` in interleaved pairs, N rounds, 
   - steady-state epoch time (median of epochs 2..10 over all rounds; the seed's script records it with
     a callback that only reads the clock, the template in metrics.json), and the ratio;
   - training throughput on --samples synthetic samples: the project's tf.data pipeline against
-    `model.fit` on the same NumPy arrays, one warm-up epoch then the median of two, interleaved.
+    `model.fit` on the same NumPy arrays, one warm-up epoch each, then --epochs epochs of each,
+    alternating, and the median.
 """
 
 from __future__ import annotations
@@ -59,21 +60,24 @@ THROUGHPUT_SCRIPT = textwrap.dedent(
     import json, statistics, sys, time
     from omegaconf import OmegaConf
     import tensorflow as tf
-    from {package} import data, model as models
+    from {package} import data
 
-    samples, batch_size = int(sys.argv[1]), int(sys.argv[2])
+    samples, batch_size, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     cfg = OmegaConf.create({{"kind": "synthetic", "n_samples": samples, "n_features": 10, "noise": 0.1,
                              "signal": "linear", "validation_split": 0.0}})
     prepared = data.prepare(cfg, seed=0)
     pipeline, _ = data.pipelines(prepared, cfg, batch_size, seed=0)
 
-    def epochs(fit):
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            fit()
-            times.append(time.perf_counter() - started)
-        return samples / statistics.median(times[1:])  # the first epoch traces: a warm-up
+    class EpochClock(tf.keras.callbacks.Callback):  # the epoch alone, not fit's set-up around it
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds = time.perf_counter() - self.started
+
+    def epoch_seconds(fit) -> float:
+        clock = EpochClock()
+        fit(clock)
+        return clock.seconds
 
     def fresh():
         net = tf.keras.Sequential([tf.keras.Input(shape=(10,)), tf.keras.layers.Dense(1)])
@@ -81,12 +85,20 @@ THROUGHPUT_SCRIPT = textwrap.dedent(
         return net
 
     numpy_net, pipeline_net = fresh(), fresh()
-    rates = {{"numpy": [], "tf.data": []}}
-    for _ in range(2):
-        rates["numpy"].append(epochs(lambda: numpy_net.fit(prepared.x, prepared.y, batch_size=batch_size,
-                                                          epochs=1, verbose=0, shuffle=True)))
-        rates["tf.data"].append(epochs(lambda: pipeline_net.fit(pipeline, epochs=1, verbose=0, shuffle=False)))
-    print("RATES", json.dumps({{key: max(values) for key, values in rates.items()}}))
+    fits = {{
+        "numpy": lambda clock: numpy_net.fit(
+            prepared.x, prepared.y, batch_size=batch_size, epochs=1, verbose=0, callbacks=[clock]
+        ),
+        "tf.data": lambda clock: pipeline_net.fit(pipeline, epochs=1, verbose=0, shuffle=False, callbacks=[clock]),
+    }}
+    for fit in fits.values():  # warm-up: the first epoch traces the step function
+        fit(EpochClock())
+    seconds = {{key: [] for key in fits}}
+    for _ in range(rounds):  # one epoch each, alternating, so both see the same load
+        for key, fit in fits.items():
+            seconds[key].append(epoch_seconds(fit))
+    rates = {{key: samples / statistics.median(values) for key, values in seconds.items()}}
+    print("RATES", json.dumps(rates))
     """
 )
 
@@ -133,10 +145,10 @@ def seed_vs_template(project: Path, rounds: int) -> dict:
     }
 
 
-def throughput(project: Path, samples: int, batch_size: int) -> dict:
+def throughput(project: Path, samples: int, batch_size: int, rounds: int) -> dict:
     script = THROUGHPUT_SCRIPT.format(package=DEFAULT_PACKAGE)
     _, _, out = timed_process(
-        [project / ".venv" / "bin" / "python", "-c", script, str(samples), str(batch_size)], project
+        [project / ".venv" / "bin" / "python", "-c", script, str(samples), str(batch_size), str(rounds)], project
     )
     return json.loads(out.split("RATES", 1)[1])
 
@@ -147,6 +159,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--epochs", type=int, default=5, help="timed epochs of each, for the throughput")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = args.project
@@ -154,7 +167,7 @@ def main() -> None:
             os.environ["PATH"] = env_with_uv()["PATH"]
             project = bake(Path(tmp), bootstrap="uv")
         m = seed_vs_template(project, args.rounds)
-        rates = throughput(project, args.samples, args.batch_size)
+        rates = throughput(project, args.samples, args.batch_size, args.epochs)
     seed, template = m["seed"], m["template"]
     print(f"seed's script vs train experiment=seed, medians of {args.rounds} interleaved pairs:")
     print(
