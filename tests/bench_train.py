@@ -120,11 +120,11 @@ def timed_process(command: list, cwd: Path) -> tuple:
 
 def seed_vs_template(project: Path, rounds: int) -> dict:
     python = project / ".venv" / "bin" / "python"
-    seed_file = project / "seed_script.py"
-    seed_file.write_text(SEED_SCRIPT, encoding="utf-8")
     results = {"seed": [], "template": []}
     epochs = {"seed": [], "template": []}
     with tempfile.TemporaryDirectory() as runs:
+        seed_file = Path(runs) / "seed_script.py"  # outside the project: it is not the project's code
+        seed_file.write_text(SEED_SCRIPT, encoding="utf-8")
         for round_number in range(rounds):
             wall, rss, out = timed_process([python, seed_file], project)
             results["seed"].append((wall, rss))

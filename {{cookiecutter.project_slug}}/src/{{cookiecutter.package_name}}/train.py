@@ -105,9 +105,10 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     artifacts.drop_backup(output_dir)
     history = epoch_log.history()
     if artifacts.stopped_by_nan(history):
+        stopped = " and TerminateOnNaN stopped the run" if cfg.callbacks.terminate_on_nan else ""
         raise RunError(
-            f"the loss became NaN or infinite in epoch {len(history['loss'])} and TerminateOnNaN stopped the run; "
-            f"what it wrote is kept in {output_dir}. Lower optimizer.learning_rate, or check the data for NaN/inf."
+            f"the loss became NaN or infinite in epoch {len(history['loss'])}{stopped}; what the run wrote is "
+            f"kept in {output_dir}. Lower optimizer.learning_rate, or check the data for NaN/inf values."
         )
 
     model.save(output_dir / artifacts.MODEL)
