@@ -24,7 +24,6 @@ DEBUG = ("experiment=debug",)
 CLOCK_READINGS = ("wall_time_seconds", "epoch_seconds")
 
 
-
 def run_cli(monkeypatch, *overrides):
     monkeypatch.setattr(sys, "argv", ["train", *overrides])
     main()
