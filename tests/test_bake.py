@@ -23,6 +23,7 @@ EXPECTED_FILES = {
     "src/PKG/doctor.py",
     "src/PKG/model.py",
     "src/PKG/numerics.py",
+    "src/PKG/signatures.py",
     "src/PKG/stack.json",
     "src/PKG/stack.py",
     "src/PKG/train.py",

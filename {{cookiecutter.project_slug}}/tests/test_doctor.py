@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }} import doctor
+from {{ cookiecutter.package_name }} import doctor, signatures
 from {{ cookiecutter.package_name }}.stack import Machine, load_stack
 
 STACK = load_stack()
@@ -17,10 +17,10 @@ def test_known_failure_signatures_get_their_cure():
         "NotFoundError: dlopen(.../libmetal_plugin.dylib): Library not loaded: @rpath/_pywrap_tensorflow_internal.so"
     )
     xla = "Could not find compiler for platform METAL: NOT_FOUND"
-    assert "numpy 1" in doctor.diagnose(numpy2)[0] and "numpy<2" in doctor.diagnose(numpy2)[1]
-    assert "tensorflow-metal cannot load" in doctor.diagnose(plugin)[0]
-    assert "XLA" in doctor.diagnose(xla)[0]
-    assert doctor.diagnose("everything is fine") is None
+    assert "numpy 1" in signatures.diagnose(numpy2)[0] and "numpy<2" in signatures.diagnose(numpy2)[1]
+    assert "tensorflow-metal cannot load" in signatures.diagnose(plugin)[0]
+    assert "XLA" in signatures.diagnose(xla)[0]
+    assert signatures.diagnose("everything is fine") is None
 
 
 @pytest.mark.parametrize(
