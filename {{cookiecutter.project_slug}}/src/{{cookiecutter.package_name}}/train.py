@@ -42,11 +42,15 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     except ValueError as error:
         raise RunError(str(error)) from None
     machine = this_machine()
-    metal_plugin = accelerator.metal_plugin_version()
-    if cfg.device.name != "auto":  # fail fast, before the seconds `import tensorflow` takes
-        problem = accelerator.device_problem(cfg.device.name, machine, metal_plugin)
-        if problem:
-            raise accelerator.PlacementError(problem)
+    stack = load_stack()
+    metal_plugins = accelerator.installed_metal_plugins(stack.metal_providers)
+    # fail fast, before the seconds `import tensorflow` takes (or the abort two Metal plug-ins cause)
+    conflict = accelerator.plugin_conflict(metal_plugins, stack.metal_provider)
+    problem = f"Metal: {conflict[0]}: {conflict[1]}." if conflict else None
+    if cfg.device.name != "auto":
+        problem = problem or accelerator.device_problem(cfg.device.name, machine, metal_plugins)
+    if problem:
+        raise accelerator.PlacementError(problem)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     import tensorflow as tf
@@ -58,7 +62,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         machine,
         accelerator.gpu_details(tf),
         require_accelerator=cfg.device.require_accelerator,
-        metal_plugin=metal_plugin,
+        plugins=metal_plugins,
         tensorflow_version=tf.__version__,
     )
     check_numerics = numerics.wanted(numerics_setting, target.name)
@@ -71,7 +75,6 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             )
     log.info("Training on %s: %s, TensorFlow %s", target, machine.describe(), tf.__version__)
 
-    stack = load_stack()
     models.set_seed(cfg.seed)
     x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
     recipe = models.recipe(cfg, apple_silicon=machine.apple_silicon)
@@ -119,7 +122,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
             "keras": models.keras_version(),
-            "tensorflow-metal": metal_plugin,
+            **{name: installed(name) for name in stack.metal_providers},
             "numpy": installed("numpy"),
         },
         "wall_time_seconds": round(wall_time, 3),
