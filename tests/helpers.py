@@ -104,8 +104,15 @@ def pins_for(entries, env: dict) -> dict:
 
 
 def assert_metal_pair_loads(pins: dict, stack_id: str):
+    """Exactly the stack's Metal plug-in, and one that loads the pinned TensorFlow: Apple's by the loading
+    matrix, the community one by the TensorFlow version it is built for."""
     tf_version = pins.get("tensorflow") or pins["tensorflow-macos"]
-    minor = ".".join(tf_version.split(".")[:2])
-    assert minor in STACKS["metal_loads"][pins["tensorflow-metal"]], (
-        f"{stack_id}: tensorflow-metal {pins['tensorflow-metal']} does not load TensorFlow {tf_version}"
-    )
+    provider = STACKS["stacks"][stack_id]["metal_provider"]
+    assert [name for name in STACKS["metal_providers"] if name in pins] == [provider], f"{stack_id}: {pins}"
+    if provider == "tensorflow-metal":
+        minor = ".".join(tf_version.split(".")[:2])
+        assert minor in STACKS["metal_loads"][pins[provider]], (
+            f"{stack_id}: tensorflow-metal {pins[provider]} does not load TensorFlow {tf_version}"
+        )
+    else:
+        assert STACKS["metal_providers"][provider]["built_for"][pins[provider]] == tf_version, stack_id
