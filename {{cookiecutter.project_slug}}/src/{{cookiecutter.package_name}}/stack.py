@@ -33,11 +33,19 @@ class Stack:
         return "{}.{}".format(*version[:2]) in self.pythons
 
 
-def load_stack(path: Path = STACK_FILE) -> Stack:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    entry = data["table"]["stacks"][data["chosen"]]
+def read_stack_file(path: Path = STACK_FILE) -> dict:
+    """stack.json as data: the chosen stack id, the project's Python, the whole stack table and how
+    the project was generated (template and answers, for a regenerate command)."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_stack(path: Path = STACK_FILE, stack_id: str | None = None) -> Stack:
+    """The project's own stack, or another stack of the same table by id."""
+    data = read_stack_file(path)
+    stack_id = stack_id or data["chosen"]
+    entry = data["table"]["stacks"][stack_id]
     return Stack(
-        id=data["chosen"],
+        id=stack_id,
         tensorflow=entry["tensorflow"],
         keras=entry["keras"],
         pythons=tuple(entry["python"]),
