@@ -81,17 +81,26 @@ KERAS2_MODULES = {
 REMOVED_MODULES = ("keras.wrappers", "keras.engine", "tensorflow.keras.wrappers")
 
 
-def parse_problem(source) -> Hit | None:
-    """PY001 for Python 2, PY002 for any other syntax error; None when it parses."""
+def parse(source) -> tuple:
+    """(syntax tree, None), or (None, PY001 for Python 2 / PY002 for any other syntax error)."""
     try:
-        compile(source.text, source.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return ast.parse(source.text, source.path), None
     except SyntaxError as error:
         python2 = any(text in str(error.msg) for text in PY2_MESSAGES)
         detail = f"{error.msg} (line {error.lineno})"
-        return Hit(source.path, error.lineno, source.cell, "PY001" if python2 else "PY002", detail)
+        return None, Hit(source.path, error.lineno, source.cell, "PY001" if python2 else "PY002", detail)
     except (ValueError, RecursionError, MemoryError) as error:  # e.g. nesting too deep for the parser
-        return Hit(source.path, None, source.cell, "PY002", type(error).__name__)
-    return None
+        return None, Hit(source.path, None, source.cell, "PY002", type(error).__name__)
+
+
+def statements(nodes):
+    """Every statement, nested ones included, without walking into expressions (imports are statements)."""
+    for node in nodes:
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                yield from statements(children)
 
 
 def within(module: str, prefix: str) -> bool:
@@ -105,7 +114,7 @@ class Scanner(ast.NodeVisitor):
         self.aliases = {}
         self.keras_lines = []  # standalone keras use
         self.tf_keras_lines = []  # tf.keras use
-        for node in ast.walk(tree):
+        for node in statements(tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     # `import a.b` binds a; `import a.b as c` binds c to a.b
@@ -244,10 +253,9 @@ def h5_name(node) -> str | None:
 
 def scan(source) -> list:
     """The hits of one source: a parse problem, or what the syntax tree shows."""
-    problem = parse_problem(source)
+    tree, problem = parse(source)
     if problem:
         return [problem]
-    tree = ast.parse(source.text)
     scanner = Scanner(source, tree)
     scanner.visit(tree)
     scanner.mixed_keras()
