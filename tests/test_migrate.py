@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 
 import pytest
-from helpers import DEFAULT_PACKAGE, LEGACY_FIXTURES, env_with_uv, run
+from helpers import DEFAULT_PACKAGE, LEGACY_FIXTURES, STACKS, TEMPLATE, env_with_uv, lock_entries, run
 
 pytestmark = pytest.mark.network
 
 MIGRATE = ["-m", f"{DEFAULT_PACKAGE}.migrate"]
+UV_PLATFORMS = {
+    "apple_silicon": "aarch64-apple-darwin",
+    "intel_mac": "x86_64-apple-darwin",
+    "linux_x86_64": "x86_64-unknown-linux-gnu",
+    "linux_aarch64": "aarch64-unknown-linux-gnu",
+}
 
 
 def venv_python(project):
@@ -89,3 +96,16 @@ def test_apply_upgrades_tf1_code_with_tf_upgrade_v2_and_leaves_the_legacy_tree_a
     assert (tmp_path / "out" / "tf_upgrade_v2.txt").exists()
     report = (tmp_path / "out" / "MIGRATION.md").read_text(encoding="utf-8")
     assert "+    with tf.compat.v1.Session(config=config) as sess:" in report
+
+
+@pytest.mark.parametrize("stack_id", list(STACKS["stacks"]))
+def test_the_locked_libcst_has_a_wheel_for_every_platform_and_python_of_the_stack(stack_id, tmp_path):
+    lock = (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
+    (pin,) = {f"libcst{req.specifier}" for req in lock_entries(lock) if req.name == "libcst"}
+    stack = STACKS["stacks"][stack_id]
+    for platform in stack["requirements"]:
+        for python in stack["python"]:
+            command = ["uv", "pip", "compile", "-", "--python-platform", UV_PLATFORMS[platform]]
+            command += ["--python-version", python, "--only-binary", ":all:", "--no-header", "--quiet"]
+            result = subprocess.run(command, input=pin, capture_output=True, text=True, env=env_with_uv())
+            assert result.returncode == 0, f"{pin} on {platform}, Python {python}: {result.stderr}"
