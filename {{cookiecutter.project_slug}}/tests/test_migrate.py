@@ -60,7 +60,13 @@ FINDINGS = {
     ],
     "clean_keras3": [],  # clean Keras 3 code: any finding is a false positive
 }
-STACK_PINS_KERAS = target(DATA, "tensorflow-2.19").pin("keras") is not None
+
+
+def keras_action(stack_id: str) -> str:
+    """A legacy keras pin is replaced by the stack's own Keras pin, or dropped where TensorFlow brings Keras."""
+    return "replace" if target(DATA, stack_id).pin("keras") else "drop"
+
+
 DEPENDENCIES = {
     "tf1_graph": [
         ("tensorflow", "requirements.txt", "replace"),
@@ -73,14 +79,14 @@ DEPENDENCIES = {
     ],
     "keras24_gpu": [
         ("tensorflow-gpu", "Pipfile [packages]", "replace"),
-        ("keras", "Pipfile [packages]", "drop"),
+        ("keras", "Pipfile [packages]", keras_action("keras2-legacy")),
         ("tensorflow-addons", "Pipfile [packages]", "flag"),
         ("jupyter", "Pipfile [dev-packages]", "keep"),
         ("pandas", "requirements/base.txt", "replace"),
         ("matplotlib", "requirements/base.txt", "keep"),
         ("scikit-learn", "requirements/base.txt", "keep"),  # offline; uv relaxes it (template tests)
         ("tensorflow-gpu", "requirements.txt", "replace"),
-        ("keras", "requirements.txt", "drop"),
+        ("keras", "requirements.txt", keras_action("keras2-legacy")),
         ("tensorflow-addons", "requirements.txt", "flag"),
         ("h5py", "requirements.txt", "replace"),
         ("numpy", "requirements.txt", "replace"),
@@ -101,7 +107,7 @@ DEPENDENCIES = {
     ],
     "clean_keras3": [
         ("tensorflow", "pyproject.toml [project]", "replace"),
-        ("keras", "pyproject.toml [project]", "replace" if STACK_PINS_KERAS else "drop"),
+        ("keras", "pyproject.toml [project]", keras_action("tensorflow-2.19")),
         ("numpy", "pyproject.toml [project]", "keep"),
         ("pandas", "pyproject.toml [project]", "keep"),
         ("pytest", "pyproject.toml [project.optional-dependencies.dev]", "keep"),
@@ -161,7 +167,8 @@ def test_the_suggested_requirements_come_from_the_stack_table_and_the_project():
         assert any(line.startswith(requirement.split(";")[0]) for line in analysis.requirements)
     assert "tensorflow-addons==0.23.0" in analysis.requirements  # the last release, built for TF 2.15
     assert "h5py>=3.8.0" in analysis.requirements and "pandas>=1.5.0" in analysis.requirements
-    assert not any(line.startswith(("keras", "tensorflow-gpu")) for line in analysis.requirements)
+    own = analysis.requirements[len(stack_lines(DATA, "keras2-legacy")) :]
+    assert not any(line.startswith(("keras", "tensorflow")) and "addons" not in line for line in own)
 
 
 def test_the_recommendation_follows_the_stack_table():

@@ -175,7 +175,7 @@ def judge(dependency: Dependency, target: Target) -> Dependency:
         dependency.action, dependency.note, dependency.requirement = action, note, requirement
         return dependency
 
-    apple = " + ".join(f"{r.name}{r.specifier}" for r in target.mac_pins() if r.name != "numpy")
+    apple = " + ".join(f"{r.name}{r.specifier}" for r in target.mac_pins() if r.name.startswith("tensorflow"))
     if stack_pin and stack_pin == written:
         return decide("keep", f"the {target.id} stack pins the same")
     if name in TF_FLAVOURS or (name == "keras" and stack_pin):
