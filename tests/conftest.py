@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,9 @@ def bootstrapped_run(tmp_path_factory) -> tuple:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(decoy)], check=True)
     before = sorted(p.relative_to(decoy) for p in decoy.rglob("*"))
     env = env_with_uv() | {"VIRTUAL_ENV": str(decoy)}
-    result = bake_cli(base / "out", "bootstrap=auto", f"legacy_project={LEGACY_FIXTURES / 'keras24_gpu'}", env=env)
+    # A copy: cookiecutter renders answers as Jinja, and the template's own path holds "{{cookiecutter...}}".
+    legacy = shutil.copytree(LEGACY_FIXTURES / "keras24_gpu", base / "legacy projects" / "keras 2.4")
+    result = bake_cli(base / "out", "bootstrap=auto", f"legacy_project={legacy}", env=env)
     assert result.returncode == 0, result.stderr
     project = base / "out" / "keras-metal-project"
     assert (project / ".venv" / "bin" / "python").exists(), result.stdout + result.stderr

@@ -68,7 +68,7 @@ def test_online_the_requirements_are_checked_and_unresolvable_pins_relaxed(boots
 def test_offline_the_check_is_skipped_and_said_so(bootstrapped, tmp_path, offline):
     if offline == "UV_OFFLINE":
         env = env_with_uv() | {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
-        expected = "the package index is not reachable"
+        expected = "uv is offline (UV_OFFLINE)"
     else:
         env = env_with_uv() | {"PATH": str(tmp_path / "no-bin")}
         expected = "uv is not on PATH"
@@ -98,14 +98,14 @@ def test_apply_upgrades_tf1_code_with_tf_upgrade_v2_and_leaves_the_legacy_tree_a
     assert "+    with tf.compat.v1.Session(config=config) as sess:" in report
 
 
-@pytest.mark.parametrize("stack_id", list(STACKS["stacks"]))
-def test_the_locked_libcst_has_a_wheel_for_every_platform_and_python_of_the_stack(stack_id, tmp_path):
-    lock = (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
-    (pin,) = {f"libcst{req.specifier}" for req in lock_entries(lock) if req.name == "libcst"}
-    stack = STACKS["stacks"][stack_id]
-    for platform in stack["requirements"]:
-        for python in stack["python"]:
-            command = ["uv", "pip", "compile", "-", "--python-platform", UV_PLATFORMS[platform]]
-            command += ["--python-version", python, "--only-binary", ":all:", "--no-header", "--quiet"]
-            result = subprocess.run(command, input=pin, capture_output=True, text=True, env=env_with_uv())
-            assert result.returncode == 0, f"{pin} on {platform}, Python {python}: {result.stderr}"
+def test_the_locked_libcst_has_a_wheel_for_every_platform_and_python_of_every_stack():
+    needed = set()
+    for stack_id, stack in STACKS["stacks"].items():
+        lock = (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
+        pins = {f"libcst{req.specifier}" for req in lock_entries(lock) if req.name == "libcst"}
+        needed |= {(pin, platform, python) for pin in pins for platform in stack["requirements"] for python in stack["python"]}
+    for pin, platform, python in sorted(needed):
+        command = ["uv", "pip", "compile", "-", "--python-platform", UV_PLATFORMS[platform]]
+        command += ["--python-version", python, "--only-binary", ":all:", "--no-header", "--quiet"]
+        result = subprocess.run(command, input=pin, capture_output=True, text=True, env=env_with_uv())
+        assert result.returncode == 0, f"{pin} on {platform}, Python {python}: {result.stderr}"
