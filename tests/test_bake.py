@@ -45,6 +45,8 @@ EXPECTED_FILES = {
     "src/PKG/data.py",
     "src/PKG/doctor.py",
     "src/PKG/model.py",
+    "src/PKG/numerics.py",
+    "src/PKG/signatures.py",
     "src/PKG/stack.json",
     "src/PKG/stack.py",
     "src/PKG/train.py",
@@ -80,6 +82,7 @@ EXPECTED_FILES = {
     "tests/test_config.py",
     "tests/test_doctor.py",
     "tests/test_metal.py",
+    "tests/test_numerics.py",
     "tests/test_stack.py",
     "tests/test_train.py",
     "tests/test_migrate.py",
@@ -170,8 +173,8 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
         for requirement in requirements:
             pin, _, extra_marker = requirement.partition(";")
             expected.append(f"{pin.strip()}; {marker}" + (f" and {extra_marker.strip()}" if extra_marker else ""))
-    tensorflow_pins = [dep for dep in dependencies if dep.startswith("tensorflow")]
-    assert tensorflow_pins == expected
+    stack_pins = [dep for dep in dependencies if dep.startswith(("tensorflow", "keras"))]
+    assert stack_pins == expected
     assert set(stack["common"]) <= set(dependencies)
     assert any(dep.startswith("omegaconf") and "<2.4" in dep for dep in dependencies)
     last = stack["python"][-1].split(".")

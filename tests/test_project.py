@@ -33,7 +33,8 @@ def test_the_generated_test_suite_passes_in_its_venv(bootstrapped):
 
 def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):
     run_dir = tmp_path / "run"
-    result = run([venv_python(bootstrapped), *TRAIN, "trainer.epochs=2", f"hydra.run.dir={run_dir}"], cwd=bootstrapped)
+    command = [venv_python(bootstrapped), *TRAIN, "trainer.epochs=2", "device.check_numerics=true"]
+    result = run([*command, f"hydra.run.dir={run_dir}"], cwd=bootstrapped)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (run_dir / "model.keras").stat().st_size > 0
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -41,6 +42,10 @@ def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):
     assert metrics["epochs"] == 2 and metrics["versions"]["tensorflow"] == "2.16.2"
     assert metrics["versions"]["tensorflow-metal"] is None
     assert metrics["wall_time_seconds"] > 0
+    # the numerics check, end to end from the command line: the CPU against a second logical CPU
+    numerics = metrics["numerics"]
+    assert numerics["ran"] and numerics["passed"] and numerics["target"] == "/CPU:1", numerics
+    assert "Numerics: /CPU:1 agrees with /CPU:0" in result.stdout + result.stderr
 
     again = run([venv_python(bootstrapped), *TRAIN, "trainer.epochs=1", f"hydra.run.dir={run_dir}"], cwd=bootstrapped)
     assert again.returncode == 1 and "already holds" in again.stderr
@@ -159,3 +164,31 @@ def test_a_pip_install_failure_is_reported_too(tmp_path):
     assert result.returncode == 1
     assert "installing the locked stack (hashes checked) failed" in result.stderr
     assert (project / ".venv" / "bin" / "pip").exists()  # pip's own venv, not uv's
+
+
+KERAS3_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack["keras"] == 3]
+
+
+@pytest.mark.parametrize("stack_id", KERAS3_STACKS)
+def test_the_apple_silicon_keras_pin_trains_and_agrees_here(tmp_path, stack_id):
+    """Apple Silicon gets its own Keras pin (no Mac here): it must train and pass the numerics tests on
+    the stack's TensorFlow, run on this machine's CPU, with the rest of the lock unchanged."""
+    (pin,) = [text for text in STACKS["stacks"][stack_id]["requirements"]["apple_silicon"] if text.startswith("keras")]
+    project = bake(tmp_path, tensorflow_stack=stack_id)
+    env = env_with_uv()
+    python = venv_python(project)
+    for command in (
+        ["uv", "venv", "--python", "3.11", ".venv"],
+        ["uv", "pip", "install", "--python", python, "--require-hashes", "-r", "requirements.lock"],
+        ["uv", "pip", "install", "--python", python, pin],
+        ["uv", "pip", "install", "--python", python, "--no-deps", "-e", "."],
+    ):
+        result = run(command, cwd=project, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+    keras = run([python, "-c", "import keras; print(keras.__version__)"], cwd=project)
+    assert keras.stdout.strip() == pin.split("==")[1]
+    tests = run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_numerics.py", "tests/test_train.py"],
+        cwd=project,
+    )
+    assert tests.returncode == 0 and " passed" in tests.stdout, tests.stdout[-4000:] + tests.stderr[-2000:]

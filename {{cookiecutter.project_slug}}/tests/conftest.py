@@ -20,3 +20,16 @@ def compose_config():
 def fresh_hydra():
     yield
     GlobalHydra.instance().clear()
+
+
+@pytest.fixture(scope="session")
+def tf():
+    """TensorFlow, imported once, with the CPU split into two logical devices before its runtime starts,
+    so the numerics check can compare the CPU with a second CPU on any machine. Every test that runs
+    TensorFlow takes this fixture, so the split happens first whatever the order of the tests."""
+    import tensorflow
+
+    from {{ cookiecutter.package_name }}.numerics import split_cpu
+
+    assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
+    return tensorflow

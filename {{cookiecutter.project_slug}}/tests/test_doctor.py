@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }} import doctor
+from {{ cookiecutter.package_name }} import doctor, signatures
 from {{ cookiecutter.package_name }}.stack import Machine, load_stack
 
 STACK = load_stack()
@@ -17,10 +17,10 @@ def test_known_failure_signatures_get_their_cure():
         "NotFoundError: dlopen(.../libmetal_plugin.dylib): Library not loaded: @rpath/_pywrap_tensorflow_internal.so"
     )
     xla = "Could not find compiler for platform METAL: NOT_FOUND"
-    assert "numpy 1" in doctor.diagnose(numpy2)[0] and "numpy<2" in doctor.diagnose(numpy2)[1]
-    assert "tensorflow-metal cannot load" in doctor.diagnose(plugin)[0]
-    assert "XLA" in doctor.diagnose(xla)[0]
-    assert doctor.diagnose("everything is fine") is None
+    assert "numpy 1" in signatures.diagnose(numpy2)[0] and "numpy<2" in signatures.diagnose(numpy2)[1]
+    assert "tensorflow-metal cannot load" in signatures.diagnose(plugin)[0]
+    assert "XLA" in signatures.diagnose(xla)[0]
+    assert signatures.diagnose("everything is fine") is None
 
 
 @pytest.mark.parametrize(
@@ -73,12 +73,48 @@ def test_the_verdict_names_the_first_problem_and_its_cure():
     ]
     assert doctor.verdict(findings) == "PROBLEM (numpy): 2.3.0 is not numpy<2 -> cure: fix it"
     assert doctor.verdict([doctor.Finding("placement", "ok", "expected cpu")]) == "healthy: expected cpu"
+    checked = [doctor.Finding("placement", "ok", "expected metal"), doctor.Finding("numerics (MLP)", "ok", "agrees")]
+    assert doctor.verdict(checked) == "healthy: expected metal; numerics agree: (MLP)"
 
 
-def test_this_environment_is_healthy(capsys):
-    status = doctor.main(["--json"])
+def test_this_environment_is_healthy(tf, capsys):
+    status = doctor.main(["--json", "--numerics"])
     report = json.loads(capsys.readouterr().out)
     assert status == 0, report["verdict"]
     assert report["healthy"] and report["stack"] == STACK.id
     checks = {finding["check"] for finding in report["findings"]}
     assert {"machine", "python", "import tensorflow", "devices", "placement", "timing"} <= checks
+    # --numerics: the configured model and the Dense-ReLU MLP, checked against a second logical CPU
+    assert {"numerics (configured model)", "numerics (Dense-ReLU MLP)"} <= checks
+    for record in report["numerics"].values():
+        assert record["ran"] and record["passed"] and record["target"] == "/CPU:1"
+
+
+def test_without_an_accelerator_the_doctor_says_why_numerics_did_not_run(tf):
+    from {{ cookiecutter.package_name }}.accelerator import CPU
+
+    findings, records = doctor.check_numerics(tf, APPLE_SILICON, STACK, CPU, [], force=False)
+    assert [(f.check, f.status) for f in findings] == [("numerics", "info")]
+    assert "the CPU is the reference" in findings[0].detail
+    assert all(not record["ran"] for record in records.values())
+
+
+def test_a_disagreeing_device_is_a_problem_with_the_known_causes_and_cures(tf, monkeypatch):
+    import dataclasses
+
+    from {{ cookiecutter.package_name }} import numerics
+    from {{ cookiecutter.package_name }}.accelerator import CPU
+
+    real_agreement = numerics.agreement
+
+    def lr_ignored_on_the_target(tf, recipe, batches, reference, target):
+        ignores_lr = dataclasses.replace(recipe, make_optimizer=lambda _lr: recipe.make_optimizer(recipe.learning_rate))
+        return real_agreement(tf, recipe, batches, reference, target, target_recipe=ignores_lr)
+
+    monkeypatch.setattr(numerics, "agreement", lr_ignored_on_the_target)
+    findings, records = doctor.check_numerics(tf, APPLE_SILICON, STACK, CPU, [], force=True)
+    assert [f.status for f in findings] == ["problem", "problem"]
+    assert "learning rate is not applied" in findings[0].detail and "Known for the" in findings[0].detail
+    assert findings[0].cure.startswith("train on the CPU (device=cpu)") and "check_numerics=false" in findings[0].cure
+    assert all(record["ran"] and not record["passed"] for record in records.values())
+    assert doctor.verdict(findings).startswith("PROBLEM (numerics (configured model)): cpu /CPU:1 disagrees")

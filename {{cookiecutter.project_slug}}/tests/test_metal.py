@@ -1,4 +1,5 @@
-"""On an Apple Silicon Mac: TensorFlow sees the Metal GPU and the model trains on it."""
+"""On an Apple Silicon Mac: TensorFlow sees the Metal GPU, the model trains on it, and the GPU computes what
+the CPU computes (the numerics check on the default model and on a Dense-ReLU MLP, and the learning rate)."""
 
 import numpy as np
 import pytest
@@ -11,16 +12,11 @@ from {{ cookiecutter.package_name }}.accelerator import (
     metal_plugin_version,
     variable_device,
 )
+from {{ cookiecutter.package_name }}.data import make_regression
+from {{ cookiecutter.package_name }}.numerics import agreement, first_batches
 from markers import MACHINE, metal_only
 
 pytestmark = metal_only
-
-
-@pytest.fixture(scope="module")
-def tf():
-    import tensorflow
-
-    return tensorflow
 
 
 @pytest.fixture
@@ -56,3 +52,26 @@ def test_one_training_step_runs_on_the_gpu(tf, model):
     loss = model.train_on_batch(x, x.sum(axis=1, keepdims=True))
     assert np.isfinite(loss)
     assert assert_placement(tf, model, METAL).endswith("GPU:0")
+
+
+@pytest.mark.parametrize("model_option", ["linear", "mlp"])
+def test_the_metal_gpu_computes_what_the_cpu_computes(tf, compose_config, model_option):
+    from {{ cookiecutter.package_name }}.model import recipe
+
+    cfg = compose_config(f"model={model_option}")
+    x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
+    result = agreement(
+        tf, recipe(cfg, apple_silicon=True), first_batches(x, y, cfg.trainer.batch_size), "/CPU:0", "/GPU:0"
+    )
+    assert result.passed, result.summary()
+
+
+def test_the_learning_rate_takes_effect_on_the_gpu(tf, compose_config):
+    from {{ cookiecutter.package_name }}.model import recipe
+
+    cfg = compose_config("model=mlp")
+    x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
+    result = agreement(
+        tf, recipe(cfg, apple_silicon=True), first_batches(x, y, cfg.trainer.batch_size), "/CPU:0", "/GPU:0"
+    )
+    assert result.lr_ratio["/GPU:0"] == pytest.approx(2.0, abs=0.1), "a step at 2*lr must move the weights 2x as far"

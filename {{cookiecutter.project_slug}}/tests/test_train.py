@@ -21,25 +21,23 @@ def run_cli(monkeypatch, *overrides):
     main()
 
 
-def expected_device():
+def expected_device(tf):
     if this_machine().apple_silicon:
         return "metal"
-    import tensorflow as tf
-
     return "cuda" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
-def test_training_writes_the_model_and_metrics(monkeypatch, tmp_path):
+def test_training_writes_the_model_and_metrics(tf, monkeypatch, tmp_path):
     run_cli(monkeypatch, "trainer.epochs=3", "trainer.verbose=0", f"hydra.run.dir={tmp_path}")
 
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["device"] == expected_device()
+    assert metrics["device"] == expected_device(tf)
     assert metrics["epochs"] == 3 and len(metrics["loss_history"]) == 3
     assert all(math.isfinite(value) for value in metrics["loss_history"])
     assert metrics["loss_history"][-1] < metrics["loss_history"][0]
     assert metrics["versions"]["tensorflow"] and metrics["versions"]["keras"]
-
-    import tensorflow as tf
+    if metrics["device"] == "cpu":  # device.check_numerics=auto: off on the CPU, which is the reference
+        assert metrics["numerics"]["ran"] is False and "auto" in metrics["numerics"]["reason"]
 
     model = tf.keras.models.load_model(tmp_path / "model.keras")
     assert model.predict(tf.zeros((4, 10)), verbose=0).shape == (4, 1)

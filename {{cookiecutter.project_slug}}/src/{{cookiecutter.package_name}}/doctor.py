@@ -1,10 +1,13 @@
-"""Is this machine and environment ready to train, and if not, why: `python -m {{ cookiecutter.package_name }}.doctor [--json]`.
+"""Is this machine and environment ready to train, and if not, why:
+`python -m {{ cookiecutter.package_name }}.doctor [--json] [--numerics] [overrides ...]`.
 
 It checks the machine (arch, Rosetta, OS and macOS version, chip), the Python, the installed versions
 against the chosen stack (TensorFlow, Keras, tensorflow-metal, numpy) and whether the installed
 TensorFlow / tensorflow-metal pair is one that loads; then it imports TensorFlow, recognising the known
-failure signatures, lists the devices, runs a placement probe with soft placement off, and times a
-matmul on the CPU and on the accelerator. Exit status 0 when healthy, 1 with the cure otherwise.
+failure signatures, lists the devices, runs a placement probe with soft placement off, times a matmul on
+the CPU and on the accelerator, and checks that the accelerator computes what the CPU computes (the
+configured model, and a Dense-ReLU MLP: the fused pattern Metal has got wrong). Exit status 0 when
+healthy, 1 with the cure otherwise.
 """
 
 from __future__ import annotations
@@ -19,44 +22,11 @@ from dataclasses import asdict, dataclass
 
 from packaging.requirements import Requirement
 
-from . import accelerator
+from . import accelerator, numerics
+from .signatures import NUMPY_2, REBOOTSTRAP, XLA_CURE, XLA_ON_METAL, diagnose
 from .stack import Machine, Stack, installed, load_stack, machine_problem, sysctl, this_machine
 
-REBOOTSTRAP = "python3 bootstrap.py"
 DISTRIBUTIONS = ("tensorflow", "tensorflow-macos", "tensorflow-cpu", "tensorflow-metal", "keras", "numpy")
-
-NUMPY_2 = "numpy 2 is installed, but this TensorFlow was built against numpy 1"
-XLA_ON_METAL = "XLA (jit_compile) was requested on the Metal GPU, which has no XLA backend"
-XLA_CURE = "leave trainer.jit_compile at auto (the training turns it off on Metal) and unset TF_XLA_FLAGS"
-
-# Known failure texts -> (cause, cure). Matched case-insensitively against an error or its output.
-SIGNATURES = [
-    (
-        (
-            "compiled using numpy 1.x cannot be run in",
-            "_array_api not found",
-            "numpy.core.multiarray failed to import",
-            "numpy.core.umath failed to import",
-        ),
-        NUMPY_2,
-        f"reinstall the locked numpy: {REBOOTSTRAP} (or pip install 'numpy<2')",
-    ),
-    (
-        ("library not loaded", "symbol not found", "libmetal_plugin"),
-        "tensorflow-metal cannot load into this TensorFlow (the pair does not match; TF >= 2.20 never loads it)",
-        f"restore the pinned pair: {REBOOTSTRAP}; or pip uninstall tensorflow-metal to train on the CPU",
-    ),
-    (
-        ("could not find compiler for platform metal",),
-        XLA_ON_METAL,
-        XLA_CURE,
-    ),
-    (
-        ("illegal instruction", "avx"),
-        "an x86_64 TensorFlow under Rosetta hit an AVX instruction Rosetta cannot run",
-        f"use a native arm64 Python and rebuild .venv: {REBOOTSTRAP}",
-    ),
-]
 
 
 @dataclass
@@ -65,15 +35,6 @@ class Finding:
     status: str  # "ok", "info" or "problem"
     detail: str
     cure: str = ""
-
-
-def diagnose(text: str) -> tuple | None:
-    """(cause, cure) for a known failure signature in the text, else None."""
-    lowered = text.lower()
-    for needles, cause, cure in SIGNATURES:
-        if any(needle in lowered for needle in needles):
-            return cause, cure
-    return None
 
 
 def installed_versions() -> dict:
@@ -148,8 +109,56 @@ def timing(tf, device: str, size: int = 512, repeats: int = 10) -> float:
     return (time.perf_counter() - started) * 1000 / repeats
 
 
-def check_tensorflow(machine: Machine, versions: dict) -> list:
-    """Import TensorFlow, then devices, the expected target, a placement probe and a timing."""
+def numerics_configs(overrides: list) -> dict:
+    """The training config as the command line would compose it, and the same with the Dense-ReLU MLP."""
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module=f"{__package__}.conf", version_base="1.3"):
+        return {
+            "configured model": compose(config_name="train", overrides=overrides),
+            "Dense-ReLU MLP": compose(config_name="train", overrides=[*overrides, "model=mlp"]),
+        }
+
+
+def check_numerics(tf, machine: Machine, stack: Stack, target, overrides: list, force: bool) -> tuple:
+    """(findings, records): the agreement check on the configured model and on the Dense-ReLU MLP."""
+    from . import model as models
+    from .data import make_regression
+
+    configs = numerics_configs(overrides)
+
+    def skipped(status: str, reason: str) -> tuple:
+        return [Finding("numerics", status, f"not run: {reason}")], {
+            label: numerics.not_run(reason) for label in configs
+        }
+
+    if not (force or numerics.wanted("auto", target.name)):
+        return skipped("info", "the CPU is the reference itself (--numerics compares it with a second logical CPU)")
+    reference_device, target_device = numerics.devices(target.tf_device)
+    if target_device == "/CPU:1" and len(tf.config.list_logical_devices("CPU")) < 2:
+        return skipped("problem", "no second logical CPU (it must be configured before TensorFlow starts)")
+    findings, records = [], {}
+    for label, cfg in configs.items():
+        x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
+        batches = numerics.first_batches(x, y, cfg.trainer.batch_size)
+        result = numerics.agreement(
+            tf, models.recipe(cfg, machine.apple_silicon), batches, reference_device, target_device
+        )
+        records[label] = result.record()
+        if result.passed:
+            findings.append(Finding(f"numerics ({label})", "ok", f"{result.summary()} in {result.seconds:.1f} s"))
+        else:
+            message = numerics.failure_message(
+                result, target.name, stack.id, stack.numerics_reports, stack.alternatives
+            )
+            detail, _, cure = message.removeprefix("numerics: ").partition(" Cures: ")
+            findings.append(Finding(f"numerics ({label})", "problem", detail, cure))
+    return findings, records
+
+
+def check_tensorflow(machine: Machine, stack: Stack, versions: dict, overrides: list, force_numerics: bool) -> tuple:
+    """Import TensorFlow, then devices, the expected target, a placement probe, a timing and the numerics
+    check; returns (findings, numerics records)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.perf_counter()
     try:
@@ -157,10 +166,12 @@ def check_tensorflow(machine: Machine, versions: dict) -> list:
     except Exception as error:  # any failure here is the finding, whatever its type
         known = diagnose(f"{type(error).__name__}: {error}")
         cause, cure = known or (f"{type(error).__name__}: {str(error).splitlines()[0]}", REBOOTSTRAP)
-        return [Finding("import tensorflow", "problem", cause, cure)]
+        return [Finding("import tensorflow", "problem", cause, cure)], {}
     findings = [
         Finding("import tensorflow", "ok", f"TensorFlow {tf.__version__} in {time.perf_counter() - started:.1f} s")
     ]
+    if force_numerics:
+        numerics.split_cpu(tf)  # before the runtime starts, in case the CPU is all there is
 
     gpus = accelerator.gpu_details(tf)
     names = ["CPU:0"] + [f"GPU:{i} ({details.get('device_name', '?')})" for i, details in enumerate(gpus)]
@@ -176,7 +187,7 @@ def check_tensorflow(machine: Machine, versions: dict) -> list:
         )
         probe = accelerator.probe_device(tf, target)
     except accelerator.PlacementError as error:
-        return findings + [Finding("placement", "problem", str(error), REBOOTSTRAP)]
+        return findings + [Finding("placement", "problem", str(error), REBOOTSTRAP)], {}
     findings.append(Finding("placement", "ok", f"expected {target}; probe matmul ran on {probe}"))
 
     cpu_ms = timing(tf, "/CPU:0")
@@ -186,10 +197,11 @@ def check_tensorflow(machine: Machine, versions: dict) -> list:
     else:
         detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms (no accelerator on this machine)"
     findings.append(Finding("timing", "info", detail))
-    return findings
+    numerics_findings, records = check_numerics(tf, machine, stack, target, overrides, force_numerics)
+    return findings + numerics_findings, records
 
 
-def examine() -> tuple:
+def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
     stack = load_stack()
     machine = this_machine()
     versions = installed_versions()
@@ -209,17 +221,19 @@ def examine() -> tuple:
         findings += check_versions(stack, machine, versions, python)
     findings.append(check_metal_pair(stack, versions))
     findings += filter(None, [check_xla(machine, os.environ)])
-    findings.append(Finding("keras", "info", versions.get("keras") or "not installed"))
+    records = {}
     if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):
-        findings += check_tensorflow(machine, versions)
-    return stack, findings
+        tf_findings, records = check_tensorflow(machine, stack, versions, list(overrides), force_numerics)
+        findings += tf_findings
+    return stack, findings, records
 
 
 def verdict(findings: list) -> str:
     problems = [f for f in findings if f.status == "problem"]
     if not problems:
         placement = next((f.detail for f in findings if f.check == "placement"), "")
-        return f"healthy: {placement}"
+        agreed = [f.check.removeprefix("numerics ") for f in findings if f.check.startswith("numerics (")]
+        return f"healthy: {placement}" + (f"; numerics agree: {', '.join(agreed)}" if agreed else "")
     first = problems[0]
     return f"PROBLEM ({first.check}): {first.detail}" + (f" -> cure: {first.cure}" if first.cure else "")
 
@@ -227,8 +241,12 @@ def verdict(findings: list) -> str:
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check that this machine and .venv can train, and say why not.")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument(
+        "--numerics", action="store_true", help="run the numerics check on the CPU too (against a second logical CPU)"
+    )
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides for the checked model, as for train")
     args = parser.parse_args(argv)
-    stack, findings = examine()
+    stack, findings, records = examine(args.overrides, args.numerics)
     healthy = not any(f.status == "problem" for f in findings)
     if args.json:
         report = {
@@ -236,6 +254,7 @@ def main(argv: list | None = None) -> int:
             "healthy": healthy,
             "verdict": verdict(findings),
             "findings": [asdict(f) for f in findings],
+            "numerics": records,
         }
         print(json.dumps(report, indent=2))
     else:

@@ -9,6 +9,8 @@ from importlib.metadata import version
 
 import tensorflow as tf
 
+from .numerics import Recipe
+
 keras = tf.keras  # Keras 3 on TF >= 2.16, Keras 2 on older stacks: one spelling for both.
 
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
@@ -45,6 +47,21 @@ def compile_model(model: keras.Model, optimizer, loss: str, jit_compile, on_meta
     elif jit_compile == "auto" and keras_major() < 3:
         jit_compile = None  # Keras 2's spelling of "let Keras decide"
     model.compile(optimizer=optimizer, loss=loss, jit_compile=jit_compile)
+
+
+def recipe(cfg, apple_silicon: bool) -> Recipe:
+    """The configured model, optimizer and loss, made fresh on demand: for training and for the numerics check."""
+    params = {key: value for key, value in cfg.optimizer.items() if key != "name"}
+    return Recipe(
+        build_model=lambda: build(
+            cfg.data.n_features, cfg.model.units, list(cfg.model.hidden_units), cfg.model.activation
+        ),
+        make_optimizer=lambda learning_rate: make_optimizer(
+            cfg.optimizer.name, apple_silicon=apple_silicon, **(params | {"learning_rate": learning_rate})
+        ),
+        loss=cfg.trainer.loss,
+        learning_rate=params["learning_rate"],
+    )
 
 
 def set_seed(seed: int) -> None:

@@ -28,6 +28,8 @@ class Stack:
     unsupported: dict  # platform key -> why the stack has no build for it
     common: tuple  # requirements on every platform (the numpy bound)
     metal_loads: dict  # tensorflow-metal version -> TensorFlow "X.Y" versions it loads
+    numerics_reports: tuple = ()  # public reports of wrong numbers on Metal with this stack
+    alternatives: tuple = ()  # the other stacks' ids
 
     def supports_python(self, version: tuple) -> bool:
         return "{}.{}".format(*version[:2]) in self.pythons
@@ -39,13 +41,11 @@ def read_stack_file(path: Path = STACK_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_stack(path: Path = STACK_FILE, stack_id: str | None = None) -> Stack:
-    """The project's own stack, or another stack of the same table by id."""
+def load_stack(path: Path = STACK_FILE) -> Stack:
     data = read_stack_file(path)
-    stack_id = stack_id or data["chosen"]
-    entry = data["table"]["stacks"][stack_id]
+    entry = data["table"]["stacks"][data["chosen"]]
     return Stack(
-        id=stack_id,
+        id=data["chosen"],
         tensorflow=entry["tensorflow"],
         keras=entry["keras"],
         pythons=tuple(entry["python"]),
@@ -55,6 +55,8 @@ def load_stack(path: Path = STACK_FILE, stack_id: str | None = None) -> Stack:
         unsupported=entry.get("unsupported", {}),
         common=tuple(entry["common"]),
         metal_loads=data["table"]["metal_loads"],
+        numerics_reports=tuple(entry.get("numerics_reports", [])),
+        alternatives=tuple(other for other in data["table"]["stacks"] if other != data["chosen"]),
     )
 
 

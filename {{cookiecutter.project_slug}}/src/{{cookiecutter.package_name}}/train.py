@@ -18,9 +18,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import accelerator
+from . import accelerator, numerics
 from .data import make_regression
-from .stack import installed, load_stack, this_machine
+from .stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
 ARTIFACTS = ("model.keras", "metrics.json")
@@ -37,6 +37,10 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     if taken:
         raise RunError(f"{output_dir} already holds {', '.join(taken)}; choose another hydra.run.dir.")
 
+    try:
+        numerics_setting = numerics.parse_setting(cfg.device.check_numerics)
+    except ValueError as error:
+        raise RunError(str(error)) from None
     machine = this_machine()
     metal_plugin = accelerator.metal_plugin_version()
     if cfg.device.name != "auto":  # fail fast, before the seconds `import tensorflow` takes
@@ -57,22 +61,34 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         metal_plugin=metal_plugin,
         tensorflow_version=tf.__version__,
     )
+    check_numerics = numerics.wanted(numerics_setting, target.name)
     if target == accelerator.CPU:
         accelerator.hide_gpus(tf)
+        if check_numerics and not numerics.split_cpu(tf):
+            raise RunError(
+                "device.check_numerics=true on the CPU compares it with a second logical CPU, which must be "
+                "configured before TensorFlow starts; run it from the command line."
+            )
     log.info("Training on %s: %s, TensorFlow %s", target, machine.describe(), tf.__version__)
 
+    stack = load_stack()
     models.set_seed(cfg.seed)
     x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
-    model = models.build(cfg.data.n_features, cfg.model.units, list(cfg.model.hidden_units), cfg.model.activation)
-    optimizer_params = {key: value for key, value in cfg.optimizer.items() if key != "name"}
+    recipe = models.recipe(cfg, apple_silicon=machine.apple_silicon)
+    model = recipe.build_model()
     models.compile_model(
         model,
-        models.make_optimizer(cfg.optimizer.name, apple_silicon=machine.apple_silicon, **optimizer_params),
-        cfg.trainer.loss,
+        recipe.make_optimizer(recipe.learning_rate),
+        recipe.loss,
         cfg.trainer.jit_compile,
         on_metal=target == accelerator.METAL,
     )
     probe_device = accelerator.assert_placement(tf, model, target)
+    if check_numerics:
+        batches = numerics.first_batches(x, y, cfg.trainer.batch_size)
+        numerics_record = check_agreement(tf, recipe, batches, target, stack)
+    else:
+        numerics_record = numerics.not_run("device.check_numerics is off for this device (auto: on for metal, cuda)")
 
     started = time.perf_counter()
     history = model.fit(
@@ -97,7 +113,8 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         "device_string": probe_device,
         "variable_device": accelerator.variable_device(model.trainable_variables[0]),
         "machine": machine.describe(),
-        "stack": load_stack().id,
+        "stack": stack.id,
+        "numerics": numerics_record,
         "versions": {
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
@@ -112,11 +129,22 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     return metrics
 
 
+def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack: Stack) -> dict:
+    """The numerics check before fitting: the target against the CPU; stops the run when they disagree."""
+    reference_device, target_device = numerics.devices(target.tf_device)
+    result = numerics.agreement(tf, recipe, batches, reference_device, target_device)
+    if not result.passed:
+        message = numerics.failure_message(result, target.name, stack.id, stack.numerics_reports, stack.alternatives)
+        raise numerics.NumericsError(message)
+    log.info("Numerics: %s, checked in %.2f s", result.summary(), result.seconds)
+    return result.record()
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> None:
     try:
         train(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except (accelerator.PlacementError, RunError) as error:
+    except (accelerator.PlacementError, numerics.NumericsError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
 
