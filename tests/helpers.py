@@ -17,6 +17,7 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 STACKS = COOKIECUTTER_JSON["_stacks"]
 DEFAULT_PACKAGE = "keras_metal_project"
+LEGACY_FIXTURES = TEMPLATE / "{{cookiecutter.project_slug}}" / "tests" / "fixtures" / "legacy"
 
 # uv may never fetch a Python here: the network reaches only the package registries.
 os.environ["UV_PYTHON_DOWNLOADS"] = "never"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_PACKAGE, STACKS, bake, bake_cli, env_with_uv, find_python, python_version_of, run
+from helpers import DEFAULT_PACKAGE, LEGACY_FIXTURES, STACKS, bake, bake_cli, env_with_uv, find_python, python_version_of, run
 
 pytestmark = pytest.mark.network  # each test installs a real stack (uv's cache makes repeats fast)
 
@@ -151,12 +152,16 @@ def test_the_pip_installer_installs_the_locked_stack_too(tmp_path):
 
 def test_a_failed_install_keeps_the_project_and_says_how_to_retry(tmp_path):
     env = env_with_uv() | {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
-    result = bake_cli(tmp_path / "out", "bootstrap=uv", env=env)
+    legacy = shutil.copytree(LEGACY_FIXTURES / "tf1_graph", tmp_path / "tf1 legacy")  # answers are Jinja-rendered
+    result = bake_cli(tmp_path / "out", "bootstrap=uv", f"legacy_project={legacy}", env=env)
     project = tmp_path / "out" / "keras-metal-project"
     assert result.returncode == 0, "the hook must not fail, or cookiecutter deletes the project"
     assert (project / "pyproject.toml").exists() and (project / "bootstrap.py").exists()
     assert "installing the locked stack (hashes checked) failed" in result.stderr
     assert "python3 bootstrap.py" in result.stderr and "was generated in" in result.stderr
+    # the migration needs the .venv: it is not run, and the hook says how to run it later
+    assert "The legacy project was not analysed" in result.stdout
+    assert f"-m {DEFAULT_PACKAGE}.migrate '{legacy}'" in result.stdout and not (project / "migration").exists()
 
 
 def test_a_pip_install_failure_is_reported_too(tmp_path):

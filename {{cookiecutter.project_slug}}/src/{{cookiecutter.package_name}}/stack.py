@@ -46,8 +46,14 @@ class Stack:
         return "{}.{}".format(*version[:2]) in self.pythons
 
 
+def read_stack_file(path: Path = STACK_FILE) -> dict:
+    """stack.json as data: the chosen stack id, the project's Python, the whole stack table and how
+    the project was generated (template and answers, for a regenerate command)."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def load_stack(path: Path = STACK_FILE) -> Stack:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_stack_file(path)
     entry = data["table"]["stacks"][data["chosen"]]
     return Stack(
         id=data["chosen"],
