@@ -110,6 +110,7 @@ DEPENDENCIES = {
         ("keras", "pyproject.toml [project]", keras_action("tensorflow-2.19")),
         ("numpy", "pyproject.toml [project]", "keep"),
         ("pandas", "pyproject.toml [project]", "keep"),
+        ("python", "pyproject.toml [project] requires-python", "drop"),  # .venv brings the stack's Python
         ("pytest", "pyproject.toml [project.optional-dependencies.dev]", "keep"),
     ],
 }
@@ -182,6 +183,32 @@ def test_the_recommendation_follows_the_stack_table():
     assert keras.action == "replace" and "keras==3.6.0" in keras.note  # the table's Keras pin, not a guess
     assert "keras==3.6.0; sys_platform == 'darwin' and platform_machine == 'arm64'" in clean.requirements
     assert recommend(table, [], [])[0] == (OWN if stacks[OWN]["keras"] == 3 else KERAS3_DEFAULT)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("environment.yml", "dependencies:\n  - python=3.13\n  - pip\n  - pip:\n    - tensorflow==2.16.1\n"),
+        ("pyproject.toml", '[project]\nname = "x"\nrequires-python = ">=3.13"\ndependencies = ["tensorflow"]\n'),
+    ],
+)
+def test_a_python_only_the_experimental_stack_supports_is_sent_there_and_said_so(tmp_path, name, content):
+    write(tmp_path, name, content)
+    write(tmp_path, "train.py", "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n")
+    analysis = analyse(tmp_path, check_requirements=False)
+    stacks = DATA["table"]["stacks"]
+    experimental = [key for key, stack in stacks.items() if stack.get("experimental") and "3.13" in stack["python"]]
+    assert analysis.stack_id == experimental[0]
+    assert "needs Python 3.13" in analysis.reason and "EXPERIMENTAL" in analysis.reason
+    assert "optimizer updates" in analysis.reason  # its limits are said, not hidden
+    assert analysis.python == "3.13" and "python_version=3.13" in (analysis.regenerate or "python_version=3.13")
+
+
+def test_a_python_a_stable_stack_supports_never_gets_the_experimental_stack(tmp_path):
+    write(tmp_path, "environment.yml", "dependencies:\n  - python=3.11\n  - tensorflow=2.9\n")
+    analysis = analyse(tmp_path, check_requirements=False)
+    assert not DATA["table"]["stacks"][analysis.stack_id].get("experimental")
+    assert "EXPERIMENTAL" not in analysis.reason
 
 
 def write(root: Path, name: str, content) -> Path:
@@ -293,7 +320,7 @@ def fake_uv(*results):
     """A uv that answers each compile with the next (returncode, stderr), recording the lines."""
     calls = []
 
-    def compile_(uv, lines, python):
+    def compile_(uv, lines, python, source_builds):
         calls.append(list(lines))
         code, stderr = results[len(calls) - 1]
         return type("Result", (), {"returncode": code, "stderr": stderr})()
@@ -315,6 +342,15 @@ def test_pins_that_do_not_resolve_are_relaxed_then_dropped_and_the_stack_is_neve
         ("opencv-python", "opencv-python", None),
     ]
     assert all(call[:2] == stack for call in calls)
+
+
+def test_what_the_stack_builds_from_source_is_exempt_from_wheels_only(monkeypatch):
+    seen = []
+    monkeypatch.setattr(resolve.subprocess, "run", lambda command, **_: seen.append(command))
+    resolve.uv_compile("uv", ["tensorflow-metal-plugin==0.4.1"], "3.13", ("tensorflow-metal-plugin",))
+    (command,) = seen
+    assert command[command.index("--only-binary") + 1] == ":all:"
+    assert command[command.index("--no-binary") + 1] == "tensorflow-metal-plugin"
 
 
 def test_an_unreachable_index_is_said_as_such(monkeypatch):

@@ -42,13 +42,15 @@ def analyse(root: Path, exclude: tuple = (), check_requirements: bool = True, da
     dependencies, dependency_hits = read_dependencies(root, files)
     hits += dependency_hits
     stack_id, reason = recommend.recommend(data, dependencies, hits)
-    target = recommend.target(data, stack_id)
+    python = recommend.declared_python(dependencies)[0]
+    target = recommend.target(data, stack_id, python)
     for dependency in dependencies:
         judge(dependency, target)
     stack_lines = recommend.stack_lines(data, stack_id)
     own = recommend.suggested_requirements(data, stack_id, dependencies)[len(stack_lines) :]
     if check_requirements:
-        result, resolved = resolve.check(stack_lines, own, target.python)
+        source_builds = tuple(data["table"]["stacks"][stack_id].get("build_from_source", ()))
+        result, resolved = resolve.check(stack_lines, own, target.python, source_builds=source_builds)
     else:
         result, resolved = resolve.Check("skipped", "not requested"), own
     for _, before, after, why in result.changes:
@@ -73,6 +75,6 @@ def analyse(root: Path, exclude: tuple = (), check_requirements: bool = True, da
         dependencies=dependencies,
         requirements=stack_lines + resolved,
         check=result,
-        regenerate=recommend.regenerate_command(data, stack_id, str(root)),
+        regenerate=recommend.regenerate_command(data, stack_id, str(root), python),
         files=len({source.path for source in sources}),
     )

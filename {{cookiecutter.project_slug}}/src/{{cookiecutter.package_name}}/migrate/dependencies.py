@@ -127,6 +127,8 @@ def read_pyproject(root: Path, path: Path) -> tuple:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     project = data.get("project", {})
     dependencies = [from_requirement(line, f"{source} [project]") for line in project.get("dependencies", [])]
+    if project.get("requires-python"):
+        dependencies.append(Dependency("python", project["requires-python"], f"{source} [project] requires-python"))
     for extra, lines in project.get("optional-dependencies", {}).items():
         dependencies += [from_requirement(line, f"{source} [project.optional-dependencies.{extra}]") for line in lines]
     poetry = data.get("tool", {}).get("poetry", {})

@@ -1,11 +1,13 @@
 """Which stack a legacy project should move to, its requirement lines, and the command to regenerate.
 
 Everything comes from the stack table in stack.json (read through stack.py): a stack added to the
-table is a candidate without a change here; one marked "experimental" is never recommended on its own.
+table is a candidate without a change here; one marked "experimental" is recommended only where no other
+stack can run the project (a Python only it supports), and then the reason says EXPERIMENTAL.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from packaging.requirements import Requirement
@@ -18,19 +20,20 @@ from .packages import KNOWN, TF_FLAVOURS, Target
 DEFAULT_TEMPLATE = "gh:<org>/m1tf-template"
 
 
-def stack_python(data: dict, stack_id: str) -> str:
-    """The project's own Python when the stack supports it, else the newest the stack supports."""
+def stack_python(data: dict, stack_id: str, wanted: str | None = None) -> str:
+    """The Python the legacy project declares, else this project's own, when the stack supports it; else
+    the newest the stack supports."""
     pythons = data["table"]["stacks"][stack_id]["python"]
-    return data["python_version"] if data["python_version"] in pythons else pythons[-1]
+    return next((p for p in (wanted, data["python_version"]) if p in pythons), pythons[-1])
 
 
-def target(data: dict, stack_id: str) -> Target:
+def target(data: dict, stack_id: str, wanted_python: str | None = None) -> Target:
     stack = data["table"]["stacks"][stack_id]
     return Target(
         id=stack_id,
         keras=stack["keras"],
         tensorflow=stack["tensorflow"],
-        python=stack_python(data, stack_id),
+        python=stack_python(data, stack_id, wanted_python),
         apple_silicon=tuple(stack["requirements"]["apple_silicon"]),
         common=tuple(stack["common"]),
     )
@@ -61,11 +64,42 @@ def declared_tensorflow(dependencies) -> tuple:
     return best
 
 
+def declared_python(dependencies) -> tuple:
+    """The lowest Python the project declares it needs ("3.13"), with where it says so; (None, "")."""
+    for dependency in dependencies:
+        if dependency.name == "python":
+            for part in dependency.spec.split(","):
+                found = re.match(r"^\s*(?:==?|>=|~=)?\s*3\.(\d+)", part)
+                if found:
+                    return f"3.{found.group(1)}", f"python{dependency.spec} in {dependency.source}"
+    return None, ""
+
+
+def experimental_for_python(data: dict, python: str | None, major: int) -> str | None:
+    """The experimental stack that alone supports the project's Python, if that is the case."""
+    stacks = data["table"]["stacks"].items()
+    if python is None or any(python in stack["python"] for _, stack in stacks if not stack.get("experimental")):
+        return None
+    fits = [key for key, stack in stacks if stack.get("experimental") and python in stack["python"]]
+    return next((key for key in fits if data["table"]["stacks"][key]["keras"] == major), None)
+
+
 def recommend(data: dict, dependencies, hits) -> tuple:
     """(stack id, reason) for the project, from its dependencies and code hits."""
     stacks = {key: stack for key, stack in data["table"]["stacks"].items() if not stack.get("experimental")}
     needs = keras2_needs(dependencies, hits)
     major = 2 if needs else 3
+    python, python_where = declared_python(dependencies)
+    experimental = experimental_for_python(data, python, major)
+    if experimental:
+        stack = data["table"]["stacks"][experimental]
+        newest = max((p for other in stacks.values() for p in other["python"]), key=lambda p: int(p.split(".")[1]))
+        return experimental, (
+            f"{python_where} needs Python {python}, which only the EXPERIMENTAL {experimental} stack supports "
+            f"(TensorFlow {stack['tensorflow']} with {stack.get('metal_provider')}; its limits: "
+            f"{'; '.join(stack.get('limits', []))}); the alternative is to move the project to Python {newest}, "
+            "the newest a stable stack supports"
+        )
     candidates = [key for key, stack in stacks.items() if stack["keras"] == major]
     if needs:
         why = f"Keras 2 is needed by {'; '.join(needs[:4])}" + (" ..." if len(needs) > 4 else "")
@@ -110,7 +144,7 @@ def suggested_requirements(data: dict, stack_id: str, dependencies) -> list:
     return lines
 
 
-def regenerate_command(data: dict, stack_id: str, legacy: str) -> str | None:
+def regenerate_command(data: dict, stack_id: str, legacy: str, wanted_python: str | None = None) -> str | None:
     """The cookiecutter command that makes this project again on another stack; None for its own."""
     if stack_id == data["chosen"]:
         return None
@@ -119,7 +153,7 @@ def regenerate_command(data: dict, stack_id: str, legacy: str) -> str | None:
     command += [f"{key}={value}" for key, value in sorted(generated.get("answers", {}).items())]
     command += [
         f"tensorflow_stack={stack_id}",
-        f"python_version={stack_python(data, stack_id)}",
+        f"python_version={stack_python(data, stack_id, wanted_python)}",
         f"legacy_project={legacy}",
     ]
     return shlex.join(command)

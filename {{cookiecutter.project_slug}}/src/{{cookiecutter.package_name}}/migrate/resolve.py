@@ -44,13 +44,16 @@ class Check:
         return {"status": self.status, "detail": self.detail, "changes": changes}
 
 
-def uv_compile(uv: str, lines: list, python: str) -> subprocess.CompletedProcess:
+def uv_compile(uv: str, lines: list, python: str, source_builds: tuple = ()) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as folder:
         requirements = Path(folder) / "requirements.in"
         requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
         command = [uv, "pip", "compile", str(requirements), "--python-platform", PLATFORM]
-        # Wheels only: a pin that would have to be compiled on the Mac (an old sdist) does not count.
+        # Wheels only: a pin that would have to be compiled on the Mac (an old sdist) does not count;
+        # except what the stack itself builds from source at install (the community Metal plug-in).
         command += ["--python-version", python, "--only-binary", ":all:", "--no-header", "--quiet"]
+        for name in source_builds:
+            command += ["--no-binary", name]
         env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
         return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
@@ -83,8 +86,11 @@ def reason_of(stderr: str) -> str:
     return (stderr.strip().splitlines() or ["uv failed"])[-1].strip()
 
 
-def check(stack: list, own: list, python: str, uv: str | None = None, compile_=uv_compile) -> tuple:
-    """(Check, own lines that resolve) for the stack's lines plus the project's own lines."""
+def check(
+    stack: list, own: list, python: str, uv: str | None = None, compile_=uv_compile, source_builds: tuple = ()
+) -> tuple:
+    """(Check, own lines that resolve) for the stack's lines plus the project's own lines; `source_builds`
+    are the stack's packages that install from source."""
     uv = uv if uv is not None else shutil.which("uv")
     if not uv:
         return Check("skipped", "uv is not on PATH: the requirements were not checked"), own
@@ -93,7 +99,7 @@ def check(stack: list, own: list, python: str, uv: str | None = None, compile_=u
     own, changes = list(own), []
     for _ in range(2 * len(own) + 1):
         try:
-            result = compile_(uv, stack + own, python)
+            result = compile_(uv, stack + own, python, source_builds)
         except (OSError, subprocess.SubprocessError) as error:
             return Check("skipped", f"uv could not run ({error}): the requirements were not checked"), own
         if result.returncode == 0:
