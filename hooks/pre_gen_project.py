@@ -6,6 +6,7 @@ escapes quotes, so no answer can break out of the string literal below.
 
 import json
 import keyword
+import os
 import re
 import sys
 
@@ -107,6 +108,18 @@ def problems(answers):
 
     if answers["bootstrap"] not in BOOTSTRAP_MODES:
         yield f"bootstrap {answers['bootstrap']!r} is unknown; choose one of: {', '.join(BOOTSTRAP_MODES)}."
+
+    legacy = answers.get("legacy_project", "").strip()
+    if legacy and not os.path.isdir(legacy_path(legacy)):
+        yield f"legacy_project {legacy!r} does not exist or is not a folder; give the legacy project's folder or leave it empty."
+
+
+def legacy_path(answer):
+    """The legacy project's folder. Hooks run inside the new project, so a relative answer is read
+    against the folder cookiecutter was started in ($PWD, which changing directory does not update).
+    The post-gen hook has the same three lines: hooks cannot share code."""
+    path = os.path.expanduser(answer.strip())
+    return os.path.join(os.environ.get("PWD", ""), path) if not os.path.isabs(path) else path
 
 
 def main():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import bake_cli, env_with_uv
+from helpers import LEGACY_FIXTURES, bake_cli, env_with_uv
 
 
 @pytest.fixture(scope="session")
@@ -23,13 +24,16 @@ def bootstrapped_output(bootstrapped_run) -> str:
 @pytest.fixture(scope="session")
 def bootstrapped_run(tmp_path_factory) -> tuple:
     """The default project, generated and bootstrapped once by the real post-gen hook (uv, warm cache),
-    while a decoy outside virtualenv is activated that must stay untouched."""
+    while a decoy outside virtualenv is activated that must stay untouched; the hook then analyses the
+    Keras 2.4 legacy fixture (legacy_project) into the project's migration/."""
     base = tmp_path_factory.mktemp("bootstrapped")
     decoy = base / "decoy-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(decoy)], check=True)
     before = sorted(p.relative_to(decoy) for p in decoy.rglob("*"))
     env = env_with_uv() | {"VIRTUAL_ENV": str(decoy)}
-    result = bake_cli(base / "out", "bootstrap=auto", env=env)
+    # A copy: cookiecutter renders answers as Jinja, and the template's own path holds "{{cookiecutter...}}".
+    legacy = shutil.copytree(LEGACY_FIXTURES / "keras24_gpu", base / "legacy projects" / "keras 2.4")
+    result = bake_cli(base / "out", "bootstrap=auto", f"legacy_project={legacy}", env=env)
     assert result.returncode == 0, result.stderr
     project = base / "out" / "keras-metal-project"
     assert (project / ".venv" / "bin" / "python").exists(), result.stdout + result.stderr

@@ -17,6 +17,7 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 STACKS = COOKIECUTTER_JSON["_stacks"]
 DEFAULT_PACKAGE = "keras_metal_project"
+LEGACY_FIXTURES = TEMPLATE / "{{cookiecutter.project_slug}}" / "tests" / "fixtures" / "legacy"
 
 # uv may never fetch a Python here: the network reaches only the package registries.
 os.environ["UV_PYTHON_DOWNLOADS"] = "never"
@@ -104,8 +105,15 @@ def pins_for(entries, env: dict) -> dict:
 
 
 def assert_metal_pair_loads(pins: dict, stack_id: str):
+    """Exactly the stack's Metal plug-in, and one that loads the pinned TensorFlow: Apple's by the loading
+    matrix, the community one by the TensorFlow version it is built for."""
     tf_version = pins.get("tensorflow") or pins["tensorflow-macos"]
-    minor = ".".join(tf_version.split(".")[:2])
-    assert minor in STACKS["metal_loads"][pins["tensorflow-metal"]], (
-        f"{stack_id}: tensorflow-metal {pins['tensorflow-metal']} does not load TensorFlow {tf_version}"
-    )
+    provider = STACKS["stacks"][stack_id]["metal_provider"]
+    assert [name for name in STACKS["metal_providers"] if name in pins] == [provider], f"{stack_id}: {pins}"
+    if provider == "tensorflow-metal":
+        minor = ".".join(tf_version.split(".")[:2])
+        assert minor in STACKS["metal_loads"][pins[provider]], (
+            f"{stack_id}: tensorflow-metal {pins[provider]} does not load TensorFlow {tf_version}"
+        )
+    else:
+        assert STACKS["metal_providers"][provider]["built_for"][pins[provider]] == tf_version, stack_id

@@ -10,6 +10,29 @@ import pytest
 import yaml
 from helpers import DEFAULT_PACKAGE, STACKS, TEMPLATE, bake
 
+# The legacy projects the migration tests analyse (copied as they are: never rendered, never linted).
+LEGACY_FILES = [
+    "clean_keras3/notebooks/explore.ipynb",
+    "clean_keras3/pyproject.toml",
+    "clean_keras3/src/forecast/__init__.py",
+    "clean_keras3/src/forecast/model.py",
+    "clean_keras3/src/forecast/train.py",
+    "conda_macos29/environment.yml",
+    "conda_macos29/setup.cfg",
+    "conda_macos29/train.py",
+    "keras24_gpu/Pipfile",
+    "keras24_gpu/metrics_extra.py",
+    "keras24_gpu/notebooks/data exploration.ipynb",
+    "keras24_gpu/requirements.txt",
+    "keras24_gpu/requirements/base.txt",
+    "keras24_gpu/train.py",
+    "tf1_graph/README.md",
+    "tf1_graph/model.py",
+    "tf1_graph/requirements.txt",
+    "tf1_graph/scripts/export_weights.py",
+    "tf1_graph/setup.py",
+    "tf1_graph/train.py",
+]
 EXPECTED_FILES = {
     ".gitignore",
     "Makefile",
@@ -24,8 +47,10 @@ EXPECTED_FILES = {
     "src/PKG/callbacks.py",
     "src/PKG/data.py",
     "src/PKG/doctor.py",
+    "src/PKG/environment.py",
     "src/PKG/model.py",
     "src/PKG/numerics.py",
+    "src/PKG/signatures.py",
     "src/PKG/stack.json",
     "src/PKG/stack.py",
     "src/PKG/summary.py",
@@ -48,6 +73,19 @@ EXPECTED_FILES = {
     "src/PKG/conf/optimizer/adam.yaml",
     "src/PKG/conf/optimizer/sgd.yaml",
     "src/PKG/conf/trainer/default.yaml",
+    "src/PKG/migrate/__init__.py",
+    "src/PKG/migrate/__main__.py",
+    "src/PKG/migrate/analysis.py",
+    "src/PKG/migrate/apply.py",
+    "src/PKG/migrate/codemods.py",
+    "src/PKG/migrate/codes.py",
+    "src/PKG/migrate/dependencies.py",
+    "src/PKG/migrate/findings.py",
+    "src/PKG/migrate/packages.py",
+    "src/PKG/migrate/recommend.py",
+    "src/PKG/migrate/report.py",
+    "src/PKG/migrate/resolve.py",
+    "src/PKG/migrate/tree.py",
     "tests/conftest.py",
     "tests/markers.py",
     "tests/test_accelerator.py",
@@ -55,12 +93,16 @@ EXPECTED_FILES = {
     "tests/test_config.py",
     "tests/test_data.py",
     "tests/test_doctor.py",
+    "tests/test_environment.py",
     "tests/test_metal.py",
     "tests/test_model.py",
     "tests/test_numerics.py",
     "tests/test_stack.py",
     "tests/test_train.py",
     "tests/test_workflow.py",
+    "tests/test_migrate.py",
+    "tests/test_migrate_apply.py",
+    *(f"tests/fixtures/legacy/{name}" for name in LEGACY_FILES),
 }
 
 # (project_name, expected slug, expected package); the slug is python-slugify's transliteration.
@@ -120,8 +162,8 @@ def test_hostile_text_survives_as_text(tmp_path):
 def test_generated_files_are_valid_and_fully_rendered(tmp_path, project_name, slug, package):
     project = bake(tmp_path, project_name=project_name)
     for path in project.rglob("*"):
-        if not path.is_file():
-            continue
+        if not path.is_file() or path.is_relative_to(project / "tests" / "fixtures"):
+            continue  # the legacy fixtures are old code on purpose (Python 2, Latin-1): checked below
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\{\{|\{%|\{#", text), f"unrendered Jinja in {path.relative_to(project)}"
         if path.suffix == ".py":
@@ -163,11 +205,22 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
 
 
 def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):
-    project = bake(tmp_path, python_version="3.12")
-    data = json.loads((project / "src" / DEFAULT_PACKAGE / "stack.json").read_text(encoding="utf-8"))
+    project = bake(tmp_path, python_version="3.12", project_name='Zoë "Q" <Lab>')
+    data = json.loads((project / "src" / "zoe_q_lab" / "stack.json").read_text(encoding="utf-8"))
     assert data["chosen"] == "tensorflow-macos-2.16"
     assert data["python_version"] == "3.12"
     assert data["table"] == STACKS
+    # what the migration's regenerate command needs to make the same project on another stack
+    assert data["generated_with"]["template"] == str(TEMPLATE)
+    assert data["generated_with"]["answers"]["project_name"] == 'Zoë "Q" <Lab>'
+    assert data["generated_with"]["answers"]["package_name"] == "zoe_q_lab"
+
+
+def test_the_legacy_fixtures_are_copied_byte_for_byte(default_project):
+    source = TEMPLATE / "{{cookiecutter.project_slug}}" / "tests" / "fixtures" / "legacy"
+    for name in LEGACY_FILES:
+        copied = default_project / "tests" / "fixtures" / "legacy" / name
+        assert copied.read_bytes() == (source / name).read_bytes(), name
 
 
 def test_package_name_can_be_overridden(tmp_path):

@@ -89,6 +89,19 @@ def test_every_lock_carries_hashes():
         assert sorted(path.stem for path in LOCKS.glob("*.txt")) == sorted(STACKS["stacks"])
 
 
+def test_the_community_plugin_is_locked_as_its_published_sdist():
+    # sha256 of tensorflow_metal_plugin-0.4.1.tar.gz on the registry (shared/reference/APPLE-SILICON-FACTS.md)
+    sdist = "7ce3f583d679fc4fda2f0aec1ab497681c0faf986e12912028b5159ecfcf2bd7"
+    text = (LOCKS / "tensorflow-2.21-community.txt").read_text(encoding="utf-8")
+    entry = re.search(r"^tensorflow-metal-plugin==0\.4\.1 ;([^\n]*)\n((?:\s+--hash=\S+.*\n)+)", text, flags=re.M)
+    assert entry, "the plug-in is not in the lock"
+    assert entry.group(1).strip().rstrip(" \\") == "platform_machine == 'arm64' and sys_platform == 'darwin'"
+    assert re.findall(r"sha256:(\w+)", entry.group(2)) == [sdist]
+    for other in STACKS["stacks"]:
+        if other != "tensorflow-2.21-community":
+            assert "tensorflow-metal-plugin" not in (LOCKS / f"{other}.txt").read_text(encoding="utf-8"), other
+
+
 def test_no_stack_pins_a_refused_pair():
     for stack_id, stack in STACKS["stacks"].items():
         for python in stack["python"]:
@@ -100,7 +113,10 @@ def test_no_stack_pins_a_refused_pair():
                 )
             }
             assert pins.get("tensorflow-macos") != "2.15.1", stack_id
-            assert_metal_pair_loads(pins, stack_id)
+            assert "tensorflow-metal" not in pins or tuple(map(int, python.split("."))) < (3, 13), (
+                f"{stack_id}: no tensorflow-metal for {python}"
+            )
+            assert_metal_pair_loads(pins, stack_id)  # includes: never both Metal plug-ins
 
 
 @pytest.mark.network

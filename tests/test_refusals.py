@@ -30,6 +30,9 @@ REFUSED = [
         "tensorflow-metal 1.2.0 ships wheels for Python 3.9-3.12",
     ),
     (["description=two\nlines"], "control character"),
+    (["legacy_project=/nonexistent/legacy-project"], "legacy_project '/nonexistent/legacy-project' does not exist"),
+    (["legacy_project=../no-such-folder-either"], "does not exist or is not a folder"),
+    ([f"legacy_project={__file__}"], "does not exist or is not a folder"),  # a file, not a folder
 ]
 
 

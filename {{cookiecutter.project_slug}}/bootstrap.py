@@ -13,11 +13,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import itertools
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -187,17 +190,101 @@ def ensure_venv(target: tuple, installer: list | None) -> None:
         run("creating .venv", [python, "-m", "venv", "--clear", str(VENV)])
 
 
-def install(installer: list | None) -> None:
-    """The locked stack with every hash checked, then this project on top (editable, no re-resolution)."""
+def split_lock(text: str, names: tuple) -> tuple:
+    """(the lock without the named distributions, their entries alone with the platform marker dropped):
+    an entry is a pin line and its hash lines. The caller has decided to build those here."""
+    keep, build = [], []
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", text.strip()):
+        name = re.split(r"[=<>!~ ;\\]", entry, maxsplit=1)[0].lower()
+        if name in names:
+            pin, _, rest = entry.partition("\n")
+            build.append(pin.split(";")[0].strip() + " \\\n" + rest)
+        else:
+            keep.append(entry)
+    return "\n".join(keep) + "\n", "\n".join(build) + ("\n" if build else "")
+
+
+def build_tools_problem() -> str | None:
+    """Why a Metal plug-in cannot be compiled on this Mac (macOS 15+ is the stack's minimum, checked before):
+    the Xcode command line tools and their macOS 15 SDK must be there. One line with the cure; None if fine."""
+    sdk = (
+        [
+            subprocess.run(["xcrun", flag], capture_output=True, text=True)
+            for flag in ("--show-sdk-path", "--show-sdk-version")
+        ]
+        if shutil.which("xcrun")
+        else []
+    )
+    if not sdk or any(result.returncode != 0 for result in sdk):
+        return (
+            "the Xcode command line tools are missing (`xcrun --show-sdk-path` fails), and the Metal plug-in is "
+            "compiled at install: run `xcode-select --install`, then this again; or pick another stack."
+        )
+    version = sdk[1].stdout.strip()
+    if stack_info.version_tuple(version) < (15,):
+        return (
+            f"the macOS SDK is {version}, and the Metal plug-in needs the macOS 15 SDK: update the command line "
+            "tools (Software Update, or `xcode-select --install`), then run this again; or pick another stack."
+        )
+    return None
+
+
+def venv_versions(names: tuple) -> dict:
+    """Installed versions inside .venv (not this interpreter's), None where missing."""
+    code = (
+        "import json, sys\nfrom importlib.metadata import version\nout = {}\nfor n in sys.argv[1:]:\n"
+        "    try: out[n] = version(n)\n    except Exception: out[n] = None\nprint(json.dumps(out))"
+    )
+    out = subprocess.run([VENV_PYTHON, "-c", code, *names], capture_output=True, text=True)
+    return json.loads(out.stdout) if out.returncode == 0 else dict.fromkeys(names)
+
+
+def build_plugins(pip: list, build_lock: str, names: tuple, tensorflow: str) -> None:
+    """Compile the plug-ins against the TensorFlow now in .venv: without build isolation (an isolated build
+    would compile against a TensorFlow of its own), with the locked hashes, and never from a wheel cached
+    by an earlier build (it may be of another TensorFlow). A build that still matches is kept."""
+    record_path = VENV / stack_info.PLUGIN_BUILD_RECORD
+    locked = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", build_lock, flags=re.M))
+    wanted = {"plugins": locked, "tensorflow": tensorflow}
+    installed_now = venv_versions(names)
+    if record_path.exists() and json.loads(record_path.read_text()) == wanted and installed_now == locked:
+        say(f"{', '.join(f'{n} {v}' for n, v in locked.items())} already built against TensorFlow {tensorflow}: kept")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        requirements = Path(tmp) / "build.txt"
+        requirements.write_text(build_lock)
+        run(
+            f"building {', '.join(locked)} against TensorFlow {tensorflow} (no build isolation)",
+            pip + ["--no-build-isolation", "--no-deps", "--require-hashes", "-r", requirements],
+            hint="The compiler's output above names the cause. " + NETWORK_HINT,
+        )
+    record_path.write_text(json.dumps(wanted, indent=2) + "\n")
+
+
+def install(installer: list | None, stack, machine) -> None:
+    """The locked stack with every hash checked, then any plug-in built from source against it (Apple
+    Silicon, the experimental stack), then this project on top (editable, no re-resolution)."""
     if not LOCK.exists():
         raise BootstrapError(f"{LOCK.name} is missing: restore it from version control or run `make lock`.")
     if installer:
-        pip = installer + ["pip", "install", "--python", VENV_PYTHON]
+        pip, rebuild = installer + ["pip", "install", "--python", VENV_PYTHON], ["--reinstall", "--no-cache"]
     else:
         if subprocess.run([VENV_PYTHON, "-m", "pip", "--version"], capture_output=True).returncode != 0:
             run("adding pip to .venv", [VENV_PYTHON, "-m", "ensurepip", "--upgrade"])
-        pip = [VENV_PYTHON, "-m", "pip", "install"]
-    run("installing the locked stack (hashes checked)", pip + ["--require-hashes", "-r", LOCK])
+        pip, rebuild = [VENV_PYTHON, "-m", "pip", "install"], ["--force-reinstall", "--no-cache-dir"]
+    built_here = stack.build_from_source if machine.platform_key == "apple_silicon" else ()
+    if built_here:
+        problem = build_tools_problem()
+        if problem:
+            raise BootstrapError(problem)
+    locked, build_lock = split_lock(LOCK.read_text(encoding="utf-8"), built_here)
+    with tempfile.TemporaryDirectory() as tmp:
+        lock = Path(tmp) / LOCK.name
+        lock.write_text(locked)
+        run("installing the locked stack (hashes checked)", pip + ["--require-hashes", "-r", lock])
+    if built_here:
+        tensorflow = venv_versions(("tensorflow",))["tensorflow"]
+        build_plugins(pip + rebuild, build_lock, built_here, tensorflow)
     run("installing the project", pip + ["--no-deps", "-e", "."])
 
 
@@ -233,7 +320,7 @@ def main(argv: list | None = None) -> int:
             f"installer {'uv' if installer else 'pip'}"
         )
         ensure_venv(python, installer)
-        install(installer)
+        install(installer, stack, machine)
         check()
     except BootstrapError as error:
         print(

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }}.stack import load_stack
+
 ROOT = Path(__file__).resolve().parents[1]
+TOO_NEW = "3.{}".format(int(load_stack().pythons[-1].split(".")[1]) + 1)  # newer than any the stack supports
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def fake_world(monkeypatch, bootstrap, running, found_by_version):
 def test_apple_silicon_never_takes_an_x86_64_python(bootstrap, stack, machines, monkeypatch):
     preferred = stack.preferred_python
     candidates = [f"/usr/local/x86_64/python{preferred}", f"/opt/homebrew/arm64/python{preferred}"]
-    fake_world(monkeypatch, bootstrap, "/opt/homebrew/arm64/python3.13", {preferred: candidates})
+    fake_world(monkeypatch, bootstrap, f"/opt/homebrew/arm64/python{TOO_NEW}", {preferred: candidates})
     assert bootstrap.choose_python(stack, machines["apple"], None, None)[2] == candidates[1]
 
 
@@ -68,17 +71,17 @@ def test_a_python_inside_a_tools_venv_yields_its_base_interpreter(bootstrap, sta
 
 def test_an_unsupported_running_python_falls_back_to_another_supported_version(bootstrap, stack, machines, monkeypatch):
     fallback = f"/opt/homebrew/arm64/python{stack.pythons[0]}"
-    fake_world(monkeypatch, bootstrap, "/opt/homebrew/arm64/python3.13", {stack.pythons[0]: [fallback]})
+    fake_world(monkeypatch, bootstrap, f"/opt/homebrew/arm64/python{TOO_NEW}", {stack.pythons[0]: [fallback]})
     assert bootstrap.choose_python(stack, machines["apple"], None, None)[2] == fallback
 
 
 def test_no_supported_python_stops_with_the_commands_to_get_one(bootstrap, stack, machines, monkeypatch):
-    fake_world(monkeypatch, bootstrap, "/opt/homebrew/arm64/python3.13", {})
+    fake_world(monkeypatch, bootstrap, f"/opt/homebrew/arm64/python{TOO_NEW}", {})
     with pytest.raises(bootstrap.BootstrapError, match=f"uv python install {stack.preferred_python}"):
         bootstrap.choose_python(stack, machines["apple"], None, None)
 
 
 def test_a_requested_python_outside_the_range_is_refused(bootstrap, stack, machines, monkeypatch):
-    fake_world(monkeypatch, bootstrap, "/opt/homebrew/arm64/python3.13", {})
+    fake_world(monkeypatch, bootstrap, f"/opt/homebrew/arm64/python{TOO_NEW}", {})
     with pytest.raises(bootstrap.BootstrapError, match="is not a working Python"):
-        bootstrap.choose_python(stack, machines["apple"], "/opt/homebrew/arm64/python3.13", None)
+        bootstrap.choose_python(stack, machines["apple"], f"/opt/homebrew/arm64/python{TOO_NEW}", None)

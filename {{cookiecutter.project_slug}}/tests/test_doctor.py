@@ -1,10 +1,9 @@
-"""The doctor's judgements with fake installs, and one real examination of this environment."""
+"""The doctor: failure signatures, the verdict, the numerics check, and one real examination of this environment."""
 
 import json
 
-import pytest
-
-from {{ cookiecutter.package_name }} import doctor
+from {{ cookiecutter.package_name }} import doctor, signatures
+from {{ cookiecutter.package_name }}.environment import Finding
 from {{ cookiecutter.package_name }}.stack import Machine, load_stack
 
 STACK = load_stack()
@@ -17,63 +16,20 @@ def test_known_failure_signatures_get_their_cure():
         "NotFoundError: dlopen(.../libmetal_plugin.dylib): Library not loaded: @rpath/_pywrap_tensorflow_internal.so"
     )
     xla = "Could not find compiler for platform METAL: NOT_FOUND"
-    assert "numpy 1" in doctor.diagnose(numpy2)[0] and "numpy<2" in doctor.diagnose(numpy2)[1]
-    assert "tensorflow-metal cannot load" in doctor.diagnose(plugin)[0]
-    assert "XLA" in doctor.diagnose(xla)[0]
-    assert doctor.diagnose("everything is fine") is None
-
-
-@pytest.mark.parametrize(
-    ("metal", "tf_version", "status"),
-    [
-        ("1.2.0", "2.19.1", "ok"),
-        ("1.1.0", "2.18.1", "problem"),
-        ("1.2.0", "2.21.0", "problem"),
-        ("1.1.0", "2.16.2", "ok"),
-    ],
-)
-def test_the_installed_metal_pair_is_checked_against_the_loading_matrix(metal, tf_version, status):
-    finding = doctor.check_metal_pair(STACK, {"tensorflow-metal": metal, "tensorflow": tf_version})
-    assert finding.status == status
-    if status == "problem":
-        assert "uninstall tensorflow-metal" in finding.cure
-
-
-def test_versions_outside_the_stack_are_problems_with_the_cure():
-    pinned = {}
-    for text in STACK.requirements["apple_silicon"]:
-        name, _, rest = text.partition("==")
-        pinned.setdefault(name, rest.split(";")[0].strip())
-    python = STACK.pythons[0]
-    healthy = dict(pinned, numpy="1.26.4")
-    assert all(f.status == "ok" for f in doctor.check_versions(STACK, APPLE_SILICON, healthy, python))
-
-    numpy_bound = next(text for text in STACK.common if text.startswith("numpy"))
-    broken = dict(healthy, numpy="2.3.0")
-    (finding,) = [f for f in doctor.check_versions(STACK, APPLE_SILICON, broken, python) if f.status == "problem"]
-    assert finding.check == "numpy" and numpy_bound in finding.detail and "bootstrap.py" in finding.cure
-
-    missing = dict(healthy, **{"tensorflow-metal": None})
-    problems = [f for f in doctor.check_versions(STACK, APPLE_SILICON, missing, python) if f.status == "problem"]
-    assert [f.check for f in problems] == ["tensorflow-metal"]
-
-
-def test_xla_forced_on_through_the_environment_is_a_problem_on_metal_only():
-    flags = {"TF_XLA_FLAGS": "--tf_xla_auto_jit=2"}
-    finding = doctor.check_xla(APPLE_SILICON, flags)
-    assert finding.status == "problem" and "XLA" in finding.detail and "TF_XLA_FLAGS" in finding.cure
-    assert doctor.check_xla(APPLE_SILICON, {}) is None
-    assert doctor.check_xla(Machine("Linux", "x86_64", False, ""), flags) is None
+    assert "numpy 1" in signatures.diagnose(numpy2)[0] and "numpy<2" in signatures.diagnose(numpy2)[1]
+    assert "tensorflow-metal cannot load" in signatures.diagnose(plugin)[0]
+    assert "XLA" in signatures.diagnose(xla)[0]
+    assert signatures.diagnose("everything is fine") is None
 
 
 def test_the_verdict_names_the_first_problem_and_its_cure():
     findings = [
-        doctor.Finding("python", "ok", "3.11"),
-        doctor.Finding("numpy", "problem", "2.3.0 is not numpy<2", "fix it"),
+        Finding("python", "ok", "3.11"),
+        Finding("numpy", "problem", "2.3.0 is not numpy<2", "fix it"),
     ]
     assert doctor.verdict(findings) == "PROBLEM (numpy): 2.3.0 is not numpy<2 -> cure: fix it"
-    assert doctor.verdict([doctor.Finding("placement", "ok", "expected cpu")]) == "healthy: expected cpu"
-    checked = [doctor.Finding("placement", "ok", "expected metal"), doctor.Finding("numerics (MLP)", "ok", "agrees")]
+    assert doctor.verdict([Finding("placement", "ok", "expected cpu")]) == "healthy: expected cpu"
+    checked = [Finding("placement", "ok", "expected metal"), Finding("numerics (MLP)", "ok", "agrees")]
     assert doctor.verdict(checked) == "healthy: expected metal; numerics agree: (MLP)"
 
 

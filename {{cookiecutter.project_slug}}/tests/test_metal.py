@@ -8,15 +8,18 @@ from {{ cookiecutter.package_name }}.accelerator import (
     METAL,
     assert_placement,
     device_problem,
+    installed_metal_plugins,
     is_metal,
-    metal_plugin_version,
     variable_device,
 )
 from {{ cookiecutter.package_name }}.data import make_regression
 from {{ cookiecutter.package_name }}.numerics import agreement, first_batches
+from {{ cookiecutter.package_name }}.stack import load_stack
 from markers import MACHINE, metal_only
 
 pytestmark = metal_only
+STACK = load_stack()
+PLUGINS = installed_metal_plugins(STACK.metal_providers)
 
 
 @pytest.fixture
@@ -30,17 +33,18 @@ def model(tf, compose_config):
 
 
 def test_this_python_can_use_metal():
-    assert device_problem("metal", MACHINE, metal_plugin_version()) is None
+    assert device_problem("metal", MACHINE, PLUGINS) is None
+    assert [plugin.name for plugin in PLUGINS] == [STACK.metal_provider], "exactly the stack's Metal plug-in"
 
 
 def test_a_gpu_is_visible(tf):
-    assert tf.config.list_physical_devices("GPU"), "TensorFlow sees no GPU: tensorflow-metal did not load"
+    assert tf.config.list_physical_devices("GPU"), f"TensorFlow sees no GPU: {STACK.metal_provider} did not load"
 
 
 def test_the_gpu_is_the_metal_pluggable_device(tf):
     gpu = tf.config.list_physical_devices("GPU")[0]
     details = tf.config.experimental.get_device_details(gpu)
-    assert is_metal(details), f"GPU:0 is not the Metal device: {details}"
+    assert is_metal(details, PLUGINS), f"GPU:0 is not the Metal device of {STACK.metal_provider}: {details}"
 
 
 def test_model_variables_live_on_gpu0(model):

@@ -29,7 +29,9 @@ def test_machines_that_cannot_run_the_stack_are_refused_with_the_fix(machine, me
     assert message in machine_problem(machine, STACK)
 
 
-@pytest.mark.parametrize("machine", [Machine("Darwin", "arm64", False, "12.1"), Machine("Linux", "x86_64", False, "")])
+@pytest.mark.parametrize(
+    "machine", [Machine("Darwin", "arm64", False, STACK.macos_min), Machine("Linux", "x86_64", False, "")]
+)
 def test_supported_machines_pass(machine):
     assert machine_problem(machine, STACK) is None
 

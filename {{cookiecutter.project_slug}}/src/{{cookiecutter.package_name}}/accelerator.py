@@ -1,7 +1,7 @@
 """Which device the config expects on this machine, and proof that the model really runs there.
 
 The decisions are plain functions of facts (the Machine, the details of each visible GPU, the installed
-tensorflow-metal version), so the tests drive them with fakes on any machine. Only `gpu_details`,
+Metal plug-ins), so the tests drive them with fakes on any machine. Only `gpu_details`,
 `hide_gpus` and `assert_placement` touch TensorFlow, which the caller passes in.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from .stack import Machine, installed
 
@@ -16,6 +17,16 @@ log = logging.getLogger(__name__)
 
 DEVICE_CHOICES = ("auto", "metal", "cuda", "cpu")
 REBOOTSTRAP = "re-run `python3 bootstrap.py` in the project folder, which reinstalls the pinned pair"
+# Why each plug-in shows no GPU although installed: what to look for.
+NO_GPU_CAUSES = {
+    "tensorflow-metal": (
+        "look above for 'Library not loaded' or 'Symbol not found': a TensorFlow / tensorflow-metal version mismatch"
+    ),
+    "tensorflow-metal-plugin": (
+        "it offers no GPU when TensorFlow is not the version it was built for, when TF_DISABLE_METAL is set, or "
+        "below macOS 15"
+    ),
+}
 
 
 class PlacementError(RuntimeError):
@@ -37,13 +48,42 @@ CUDA = Target("cuda", "GPU", "/GPU:0")
 CPU = Target("cpu", "CPU", "/CPU:0")
 
 
-def metal_plugin_version() -> str | None:
-    return installed("tensorflow-metal")
+@dataclass(frozen=True)
+class MetalPlugin:
+    """An installed Metal plug-in: Apple's tensorflow-metal, or the community tensorflow-metal-plugin."""
+
+    name: str  # the distribution
+    version: str
+    device_names: tuple  # patterns of the device_name its GPU reports: "METAL" (Apple), the chip's name (community)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
 
 
-def is_metal(details: dict) -> bool:
-    """tensorflow-metal registers a PluggableDevice whose details name the METAL platform."""
-    return "METAL" in str(details.get("device_name", "")).upper()
+def installed_metal_plugins(providers: dict) -> list:
+    """The Metal plug-ins installed here, out of the stack table's `metal_providers`."""
+    found = [(name, installed(name), info) for name, info in providers.items()]
+    return [MetalPlugin(name, version, tuple(info["device_names"])) for name, version, info in found if version]
+
+
+def plugin_conflict(plugins: list, stack_plugin: str | None) -> tuple | None:
+    """(cause, cure) when two Metal plug-ins are installed: both register the METAL platform and TensorFlow
+    aborts the process at import (no Python exception), so this is checked before importing TensorFlow."""
+    if len(plugins) < 2:
+        return None
+    others = " ".join(plugin.name for plugin in plugins if plugin.name != stack_plugin)
+    return (
+        f"{' and '.join(str(plugin) for plugin in plugins)} are both installed, and TensorFlow aborts at import "
+        "with two Metal plug-ins",
+        f"`pip uninstall {others}` (this stack uses {stack_plugin}), or re-run `python3 bootstrap.py`",
+    )
+
+
+def is_metal(details: dict, plugins: list) -> bool:
+    """A GPU is the Metal GPU when an installed Metal plug-in reports it under its device name: Apple's
+    as METAL, the community one as the chip (e.g. "Apple M4 Max"). Anything else is not."""
+    name = str(details.get("device_name", ""))
+    return any(fnmatchcase(name, pattern) for plugin in plugins for pattern in plugin.device_names)
 
 
 def expects_metal(requested: str, machine: Machine) -> bool:
@@ -51,7 +91,7 @@ def expects_metal(requested: str, machine: Machine) -> bool:
     return requested == "metal" or (requested == "auto" and on_apple_silicon_hardware)
 
 
-def device_problem(requested: str, machine: Machine, metal_plugin: str | None) -> str | None:
+def device_problem(requested: str, machine: Machine, plugins: list) -> str | None:
     """What rules the requested device out before TensorFlow is even imported; None if nothing does."""
     if requested not in DEVICE_CHOICES:
         return f"device={requested} is unknown; choose one of {', '.join(DEVICE_CHOICES)}."
@@ -71,8 +111,8 @@ def device_problem(requested: str, machine: Machine, metal_plugin: str | None) -
         )
     if machine.arch != "arm64":
         return "device=metal: this Intel Mac has no Metal plug-in for TensorFlow. Use device=cpu."
-    if metal_plugin is None:
-        return f"Metal: tensorflow-metal is not installed in this environment; {REBOOTSTRAP}."
+    if not plugins:
+        return f"Metal: no Metal plug-in (tensorflow-metal, tensorflow-metal-plugin) is installed here; {REBOOTSTRAP}."
     return None
 
 
@@ -82,7 +122,7 @@ def resolve(
     gpus: list,
     *,
     require_accelerator: bool,
-    metal_plugin: str | None,
+    plugins: list,
     tensorflow_version: str = "?",
 ) -> Target:
     """The device training must use, given the details of every GPU TensorFlow sees.
@@ -92,21 +132,20 @@ def resolve(
     """
     if requested == "cpu":
         return CPU
-    problem = device_problem(requested, machine, metal_plugin)
+    problem = device_problem(requested, machine, plugins)
     if problem is None and expects_metal(requested, machine):
-        if any(is_metal(details) for details in gpus):
+        if any(is_metal(details, plugins) for details in gpus):
             return METAL
         problem = (
-            f"Metal: tensorflow-metal {metal_plugin} is installed but TensorFlow {tensorflow_version} shows no "
-            f"METAL GPU, so the plug-in failed to load (look above for 'Library not loaded' or 'Symbol not "
-            f"found': a TensorFlow / tensorflow-metal version mismatch); {REBOOTSTRAP}."
+            f"Metal: {plugins[0]} is installed but TensorFlow {tensorflow_version} shows no Metal GPU, so the "
+            f"plug-in did not load ({NO_GPU_CAUSES.get(plugins[0].name, 'a version mismatch')}); {REBOOTSTRAP}."
         )
     if problem:
         if requested == "auto" and not require_accelerator:
             log.warning("%s Falling back to the CPU (device.require_accelerator=false).", problem)
             return CPU
         raise PlacementError(problem)
-    if any(not is_metal(details) for details in gpus):
+    if any(not is_metal(details, plugins) for details in gpus):
         return CUDA
     if requested == "cuda":
         raise PlacementError(

@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_module
 from . import accelerator
 from . import data as datasets
 from . import model as models
-from .stack import this_machine
+from .stack import load_stack, this_machine
 from .train import REFUSALS
 
 
@@ -62,11 +62,11 @@ def measure(tf, target, prepared, cfg, recipe, epochs: int) -> dict:
     }
 
 
-def no_accelerator_reason(machine, metal_plugin) -> str:
+def no_accelerator_reason(machine, metal_plugins: list) -> str:
     """Why only the CPU is measured, in the words of the device checks."""
     if machine.apple_silicon or machine.rosetta:
-        problem = accelerator.device_problem("metal", machine, metal_plugin)
-        return problem or "tensorflow-metal is installed but TensorFlow shows no METAL GPU (the plug-in did not load)"
+        problem = accelerator.device_problem("metal", machine, metal_plugins)
+        return problem or "a Metal plug-in is installed but TensorFlow shows no Metal GPU (the plug-in did not load)"
     return (
         f"TensorFlow sees no GPU on this {machine.describe()}: Metal needs an Apple Silicon Mac, CUDA an NVIDIA GPU "
         "with the cuda extra installed"
@@ -77,7 +77,7 @@ def run(overrides: list, epochs: int) -> dict:
     with initialize_config_module(config_module=f"{__package__}.conf", version_base="1.3"):
         cfg = compose(config_name="train", overrides=overrides)
     machine = this_machine()
-    metal_plugin = accelerator.metal_plugin_version()
+    metal_plugins = accelerator.installed_metal_plugins(load_stack().metal_providers)
     prepared = datasets.prepare(cfg.data, cfg.seed)
     recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
 
@@ -85,7 +85,7 @@ def run(overrides: list, epochs: int) -> dict:
     import tensorflow as tf
 
     best = accelerator.resolve(
-        "auto", machine, accelerator.gpu_details(tf), require_accelerator=False, metal_plugin=metal_plugin
+        "auto", machine, accelerator.gpu_details(tf), require_accelerator=False, plugins=metal_plugins
     )
     targets = [accelerator.CPU] + ([best] if best != accelerator.CPU else [])
     rows = [measure(tf, target, prepared, cfg, recipe, epochs) for target in targets]
@@ -98,7 +98,7 @@ def run(overrides: list, epochs: int) -> dict:
         "rows": rows,
         "faster": None,
         "speedup": None,
-        "no_accelerator_reason": None if len(rows) > 1 else no_accelerator_reason(machine, metal_plugin),
+        "no_accelerator_reason": None if len(rows) > 1 else no_accelerator_reason(machine, metal_plugins),
     }
     if len(rows) > 1:
         fast, slow = sorted(rows, key=lambda row: -row["samples_per_second"])

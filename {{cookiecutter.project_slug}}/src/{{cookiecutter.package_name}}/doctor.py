@@ -2,8 +2,8 @@
 `python -m {{ cookiecutter.package_name }}.doctor [--json] [--numerics] [overrides ...]`.
 
 It checks the machine (arch, Rosetta, OS and macOS version, chip), the Python, the installed versions
-against the chosen stack (TensorFlow, Keras, tensorflow-metal, numpy) and whether the installed
-TensorFlow / tensorflow-metal pair is one that loads; then it imports TensorFlow, recognising the known
+against the chosen stack (TensorFlow, Keras, the Metal plug-in, numpy) and whether the installed
+TensorFlow / Metal plug-in pair is one that loads (environment.py); then it imports TensorFlow, recognising the known
 failure signatures, lists the devices, runs a placement probe with soft placement off, times a matmul on
 the CPU and on the accelerator, and checks that the accelerator computes what the CPU computes (the
 configured model, and a Dense-ReLU MLP: the fused pattern Metal has got wrong). Exit status 0 when
@@ -18,125 +18,22 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
-
-from packaging.requirements import Requirement
+from dataclasses import asdict
 
 from . import accelerator, numerics
-from .stack import Machine, Stack, installed, load_stack, machine_problem, sysctl, this_machine
-
-REBOOTSTRAP = "python3 bootstrap.py"
-DISTRIBUTIONS = ("tensorflow", "tensorflow-macos", "tensorflow-cpu", "tensorflow-metal", "keras", "numpy")
-
-NUMPY_2 = "numpy 2 is installed, but this TensorFlow was built against numpy 1"
-XLA_ON_METAL = "XLA (jit_compile) was requested on the Metal GPU, which has no XLA backend"
-XLA_CURE = "leave trainer.jit_compile at auto (the training turns it off on Metal) and unset TF_XLA_FLAGS"
-
-# Known failure texts -> (cause, cure). Matched case-insensitively against an error or its output.
-SIGNATURES = [
-    (
-        (
-            "compiled using numpy 1.x cannot be run in",
-            "_array_api not found",
-            "numpy.core.multiarray failed to import",
-            "numpy.core.umath failed to import",
-        ),
-        NUMPY_2,
-        f"reinstall the locked numpy: {REBOOTSTRAP} (or pip install 'numpy<2')",
-    ),
-    (
-        ("library not loaded", "symbol not found", "libmetal_plugin"),
-        "tensorflow-metal cannot load into this TensorFlow (the pair does not match; TF >= 2.20 never loads it)",
-        f"restore the pinned pair: {REBOOTSTRAP}; or pip uninstall tensorflow-metal to train on the CPU",
-    ),
-    (
-        ("could not find compiler for platform metal",),
-        XLA_ON_METAL,
-        XLA_CURE,
-    ),
-    (
-        ("illegal instruction", "avx"),
-        "an x86_64 TensorFlow under Rosetta hit an AVX instruction Rosetta cannot run",
-        f"use a native arm64 Python and rebuild .venv: {REBOOTSTRAP}",
-    ),
-]
-
-
-@dataclass
-class Finding:
-    check: str
-    status: str  # "ok", "info" or "problem"
-    detail: str
-    cure: str = ""
-
-
-def diagnose(text: str) -> tuple | None:
-    """(cause, cure) for a known failure signature in the text, else None."""
-    lowered = text.lower()
-    for needles, cause, cure in SIGNATURES:
-        if any(needle in lowered for needle in needles):
-            return cause, cure
-    return None
-
-
-def installed_versions() -> dict:
-    return {name: installed(name) for name in DISTRIBUTIONS}
-
-
-def tensorflow_version(versions: dict) -> str | None:
-    return versions.get("tensorflow") or versions.get("tensorflow-macos") or versions.get("tensorflow-cpu")
-
-
-def check_versions(stack: Stack, machine: Machine, versions: dict, python_version: str) -> list:
-    """The installed distributions against the stack's pins for this platform and Python."""
-    findings = []
-    environment = {"python_version": python_version, "python_full_version": python_version + ".0"}
-    for text in stack.requirements.get(machine.platform_key, []) + list(stack.common):
-        requirement = Requirement(text)
-        if requirement.marker is not None and not requirement.marker.evaluate(environment):
-            continue
-        found = versions.get(requirement.name)
-        if found is None:
-            findings.append(Finding(requirement.name, "problem", f"not installed (stack: {requirement})", REBOOTSTRAP))
-        elif not requirement.specifier.contains(found, prereleases=True):
-            why = f": {NUMPY_2}" if requirement.name == "numpy" and found.startswith("2.") else ""
-            detail = f"{found} is not {requirement}{why}"
-            findings.append(Finding(requirement.name, "problem", detail, f"reinstall the lock: {REBOOTSTRAP}"))
-        else:
-            findings.append(Finding(requirement.name, "ok", f"{found} ({requirement.specifier})"))
-    return findings
-
-
-def check_metal_pair(stack: Stack, versions: dict) -> Finding:
-    metal = versions.get("tensorflow-metal")
-    tf_version = tensorflow_version(versions)
-    if metal is None:
-        return Finding("tensorflow-metal", "info", "not installed")
-    minor = ".".join((tf_version or "?").split(".")[:2])
-    if minor in stack.metal_loads.get(metal, []):
-        return Finding("metal pair", "ok", f"tensorflow-metal {metal} loads into TensorFlow {tf_version}")
-    return Finding(
-        "metal pair",
-        "problem",
-        f"tensorflow-metal {metal} cannot load into TensorFlow {tf_version} "
-        f"(it loads {', '.join(stack.metal_loads.get(metal, [])) or 'no checked version'})",
-        f"restore the pinned pair: {REBOOTSTRAP}; or pip uninstall tensorflow-metal to train on the CPU",
-    )
-
-
-def check_machine(machine: Machine, stack: Stack) -> Finding:
-    chip = sysctl("machdep.cpu.brand_string") if machine.system == "Darwin" else ""
-    detail = machine.describe() + (f", {chip}" if chip else "") + f", {os.cpu_count()} cores"
-    problem = machine_problem(machine, stack)
-    return Finding("machine", "problem" if problem else "ok", detail if not problem else problem)
-
-
-def check_xla(machine: Machine, environ: dict) -> Finding | None:
-    """XLA auto-clustering forced on through TF_XLA_FLAGS breaks every run on the Metal GPU."""
-    flags = environ.get("TF_XLA_FLAGS", "")
-    if machine.apple_silicon and "auto_jit" in flags:
-        return Finding("xla", "problem", f"TF_XLA_FLAGS={flags}: {XLA_ON_METAL}", XLA_CURE)
-    return None
+from .environment import (
+    Finding,
+    check_machine,
+    check_metal_limits,
+    check_metal_pair,
+    check_metal_switch,
+    check_versions,
+    check_xla,
+    installed_versions,
+    plugin_build_record,
+)
+from .signatures import REBOOTSTRAP, diagnose
+from .stack import Machine, Stack, load_stack, this_machine
 
 
 def timing(tf, device: str, size: int = 512, repeats: int = 10) -> float:
@@ -224,7 +121,7 @@ def check_tensorflow(machine: Machine, stack: Stack, versions: dict, overrides: 
             machine,
             gpus,
             require_accelerator=True,
-            metal_plugin=versions.get("tensorflow-metal"),
+            plugins=accelerator.installed_metal_plugins(stack.metal_providers),
             tensorflow_version=tf.__version__,
         )
         probe = accelerator.probe_device(tf, target)
@@ -261,8 +158,11 @@ def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
     )
     if machine.platform_key in stack.requirements:
         findings += check_versions(stack, machine, versions, python)
-    findings.append(check_metal_pair(stack, versions))
-    findings += filter(None, [check_xla(machine, os.environ)])
+    findings.append(check_metal_pair(stack, versions, plugin_build_record()))
+    findings += filter(
+        None,
+        [check_metal_limits(stack, versions), check_metal_switch(machine, os.environ), check_xla(machine, os.environ)],
+    )
     records = {}
     if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):
         tf_findings, records = check_tensorflow(machine, stack, versions, list(overrides), force_numerics)
@@ -293,6 +193,7 @@ def main(argv: list | None = None) -> int:
     if args.json:
         report = {
             "stack": stack.id,
+            "experimental": stack.experimental,
             "healthy": healthy,
             "verdict": verdict(findings),
             "findings": [asdict(f) for f in findings],
@@ -300,7 +201,7 @@ def main(argv: list | None = None) -> int:
         }
         print(json.dumps(report, indent=2))
     else:
-        print(f"doctor: stack {stack.id}")
+        print(f"doctor: stack {stack.title}")
         for finding in findings:
             cure = f"  -> {finding.cure}" if finding.cure and finding.status == "problem" else ""
             print(f"  {finding.status:<8} {finding.check:<18} {finding.detail}{cure}")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 STACK_FILE = Path(__file__).with_name("stack.json")
+# Written by bootstrap.py into .venv after it builds a Metal plug-in from source; read by the doctor.
+PLUGIN_BUILD_RECORD = "metal-plugin-build.json"
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,28 @@ class Stack:
     metal_loads: dict  # tensorflow-metal version -> TensorFlow "X.Y" versions it loads
     numerics_reports: tuple = ()  # public reports of wrong numbers on Metal with this stack
     alternatives: tuple = ()  # the other stacks' ids
+    experimental: bool = False
+    limits: tuple = ()  # what does not work yet (experimental stacks say so plainly)
+    metal_provider: str | None = None  # the Metal plug-in this stack installs on Apple Silicon
+    metal_providers: dict = field(default_factory=dict)  # every known Metal plug-in -> its facts
+    build_from_source: tuple = ()  # distributions built at install on Apple Silicon, against the installed TF
+
+    @property
+    def title(self) -> str:
+        return self.id + (" (EXPERIMENTAL)" if self.experimental else "")
 
     def supports_python(self, version: tuple) -> bool:
         return "{}.{}".format(*version[:2]) in self.pythons
 
 
+def read_stack_file(path: Path = STACK_FILE) -> dict:
+    """stack.json as data: the chosen stack id, the project's Python, the whole stack table and how
+    the project was generated (template and answers, for a regenerate command)."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def load_stack(path: Path = STACK_FILE) -> Stack:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_stack_file(path)
     entry = data["table"]["stacks"][data["chosen"]]
     return Stack(
         id=data["chosen"],
@@ -51,6 +68,11 @@ def load_stack(path: Path = STACK_FILE) -> Stack:
         metal_loads=data["table"]["metal_loads"],
         numerics_reports=tuple(entry.get("numerics_reports", [])),
         alternatives=tuple(other for other in data["table"]["stacks"] if other != data["chosen"]),
+        experimental=entry.get("experimental", False),
+        limits=tuple(entry.get("limits", [])),
+        metal_provider=entry.get("metal_provider"),
+        metal_providers=data["table"]["metal_providers"],
+        build_from_source=tuple(entry.get("build_from_source", [])),
     )
 
 
@@ -136,7 +158,8 @@ def machine_problem(machine: Machine, stack: Stack) -> str | None:
         return f"The {stack.id} stack does not install on {machine.describe()}: {why}."
     if key == "apple_silicon" and version_tuple(machine.macos_version) < version_tuple(stack.macos_min):
         return (
-            f"macOS {machine.macos_version} is too old for tensorflow-metal (it needs macOS "
-            f"{stack.macos_min} or newer): update macOS in System Settings > General > Software Update."
+            f"macOS {machine.macos_version} is too old for {stack.metal_provider} (it needs macOS "
+            f"{stack.macos_min} or newer): update macOS in System Settings > General > Software Update, or "
+            "choose a stack for older macOS."
         )
     return None

@@ -41,11 +41,15 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     except ValueError as error:
         raise RunError(str(error)) from None
     machine = this_machine()
-    metal_plugin = accelerator.metal_plugin_version()
+    stack = load_stack()
+    metal_plugins = accelerator.installed_metal_plugins(stack.metal_providers)
+    # (two Metal plug-ins make TensorFlow abort the process at import, so this comes first too)
+    conflict = accelerator.plugin_conflict(metal_plugins, stack.metal_provider)
+    problem = f"Metal: {conflict[0]}: {conflict[1]}." if conflict else None
     if cfg.device.name != "auto":
-        problem = accelerator.device_problem(cfg.device.name, machine, metal_plugin)
-        if problem:
-            raise accelerator.PlacementError(problem)
+        problem = problem or accelerator.device_problem(cfg.device.name, machine, metal_plugins)
+    if problem:
+        raise accelerator.PlacementError(problem)
     prepared = datasets.prepare(cfg.data, cfg.seed)
     recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
 
@@ -57,7 +61,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         machine,
         accelerator.gpu_details(tf),
         require_accelerator=cfg.device.require_accelerator,
-        metal_plugin=metal_plugin,
+        plugins=metal_plugins,
         tensorflow_version=tf.__version__,
     )
     check_numerics = numerics.wanted(numerics_setting, target.name)
@@ -70,7 +74,6 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             )
     log.info("Training on %s: %s, TensorFlow %s", target, machine.describe(), tf.__version__)
 
-    stack = load_stack()
     models.set_seed(cfg.seed, cfg.trainer.deterministic)
     train_data, validation_data = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
     model = recipe.build_model()
@@ -133,7 +136,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
             "keras": models.keras_version(),
-            "tensorflow-metal": metal_plugin,
+            **{name: installed(name) for name in stack.metal_providers},
             "numpy": installed("numpy"),
         },
         "wall_time_seconds": round(wall_time, 3),

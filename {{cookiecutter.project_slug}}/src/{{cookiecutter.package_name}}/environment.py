@@ -1,0 +1,150 @@
+"""The doctor's judgements of this environment that need no TensorFlow: the machine, the installed versions
+against the stack, the Metal plug-in against the TensorFlow it must load into, and environment switches.
+
+Plain functions of facts (versions, environment variables, a Machine), so the tests drive them with fakes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from . import accelerator
+from .signatures import NUMPY_2, REBOOTSTRAP, XLA_CURE, XLA_ON_METAL
+from .stack import PLUGIN_BUILD_RECORD, Machine, Stack, installed, machine_problem, sysctl
+
+DISTRIBUTIONS = (
+    "tensorflow",
+    "tensorflow-macos",
+    "tensorflow-cpu",
+    "tensorflow-metal",
+    "tensorflow-metal-plugin",
+    "keras",
+    "numpy",
+)
+
+
+@dataclass
+class Finding:
+    check: str
+    status: str  # "ok", "info" or "problem"
+    detail: str
+    cure: str = ""
+
+
+def installed_versions() -> dict:
+    return {name: installed(name) for name in DISTRIBUTIONS}
+
+
+def tensorflow_version(versions: dict) -> str | None:
+    return versions.get("tensorflow") or versions.get("tensorflow-macos") or versions.get("tensorflow-cpu")
+
+
+def check_versions(stack: Stack, machine: Machine, versions: dict, python_version: str) -> list:
+    """The installed distributions against the stack's pins for this platform and Python."""
+    findings = []
+    environment = {"python_version": python_version, "python_full_version": python_version + ".0"}
+    for text in stack.requirements.get(machine.platform_key, []) + list(stack.common):
+        requirement = Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
+        found = versions.get(requirement.name)
+        if found is None:
+            findings.append(Finding(requirement.name, "problem", f"not installed (stack: {requirement})", REBOOTSTRAP))
+        elif not requirement.specifier.contains(found, prereleases=True):
+            why = f": {NUMPY_2}" if requirement.name == "numpy" and found.startswith("2.") else ""
+            detail = f"{found} is not {requirement}{why}"
+            findings.append(Finding(requirement.name, "problem", detail, f"reinstall the lock: {REBOOTSTRAP}"))
+        else:
+            findings.append(Finding(requirement.name, "ok", f"{found} ({requirement.specifier})"))
+    return findings
+
+
+def check_metal_pair(stack: Stack, versions: dict, build_record: dict | None = None) -> Finding:
+    """The installed Metal plug-in against the installed TensorFlow: Apple's by the loading matrix, the
+    community one by the TensorFlow it was built against (bootstrap's record, else its declared version)."""
+    plugins = [name for name in stack.metal_providers if versions.get(name)]
+    tf_version = tensorflow_version(versions)
+    if not plugins:
+        return Finding("metal plug-in", "info", "none installed")
+    conflict = accelerator.plugin_conflict(
+        [accelerator.MetalPlugin(name, versions[name], ()) for name in plugins], stack.metal_provider
+    )
+    if conflict:
+        return Finding("metal pair", "problem", *conflict)
+    (name,) = plugins
+    plugin = f"{name} {versions[name]} ({stack.metal_providers[name]['by']})"
+    if name == "tensorflow-metal":
+        metal = versions[name]
+        minor = ".".join((tf_version or "?").split(".")[:2])
+        if minor in stack.metal_loads.get(metal, []):
+            return Finding("metal pair", "ok", f"{plugin} loads into TensorFlow {tf_version}")
+        return Finding(
+            "metal pair",
+            "problem",
+            f"{plugin} cannot load into TensorFlow {tf_version} "
+            f"(it loads {', '.join(stack.metal_loads.get(metal, [])) or 'no checked version'})",
+            f"restore the pinned pair: {REBOOTSTRAP}; or pip uninstall tensorflow-metal to train on the CPU",
+        )
+    built_for = (build_record or {}).get("tensorflow") or stack.metal_providers[name]["built_for"].get(versions[name])
+    if built_for == tf_version:
+        return Finding("metal pair", "ok", f"{plugin}, built against TensorFlow {tf_version}")
+    return Finding(
+        "metal pair",
+        "problem",
+        f"{plugin} was built for TensorFlow {built_for}, but {tf_version} is installed: it offers no GPU then",
+        f"{REBOOTSTRAP} (it reinstalls the locked TensorFlow and rebuilds the plug-in against it)",
+    )
+
+
+def check_metal_limits(stack: Stack, versions: dict) -> Finding | None:
+    """What the community plug-in cannot do yet with a released TensorFlow, said plainly."""
+    tf_minor = ".".join((tensorflow_version(versions) or "?").split(".")[:2])
+    if versions.get("tensorflow-metal-plugin") and tf_minor in ("2.20", "2.21"):
+        return Finding(
+            "metal limits",
+            "info",
+            f"with tensorflow-metal-plugin and TensorFlow {tf_minor} the optimizer updates run on the CPU (training "
+            f"on Metal is still correct, and may be slower than the CPU: `python -m {__package__}.bench` measures "
+            "it); fixed upstream for TensorFlow 2.22",
+        )
+    return None
+
+
+def check_metal_switch(machine: Machine, environ: dict) -> Finding | None:
+    """TF_DISABLE_METAL keeps the community plug-in from registering its GPU."""
+    value = environ.get("TF_DISABLE_METAL", "")
+    if machine.platform_key == "apple_silicon" and value not in ("", "0"):
+        return Finding(
+            "metal switch",
+            "problem",
+            f"TF_DISABLE_METAL={value} keeps the Metal plug-in from offering its GPU",
+            "unset TF_DISABLE_METAL (or train with device=cpu on purpose)",
+        )
+    return None
+
+
+def plugin_build_record() -> dict | None:
+    """What bootstrap.py recorded when it built the Metal plug-in in this environment, if it did."""
+    path = Path(sys.prefix) / PLUGIN_BUILD_RECORD
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def check_machine(machine: Machine, stack: Stack) -> Finding:
+    chip = sysctl("machdep.cpu.brand_string") if machine.system == "Darwin" else ""
+    detail = machine.describe() + (f", {chip}" if chip else "") + f", {os.cpu_count()} cores"
+    problem = machine_problem(machine, stack)
+    return Finding("machine", "problem" if problem else "ok", detail if not problem else problem)
+
+
+def check_xla(machine: Machine, environ: dict) -> Finding | None:
+    """XLA auto-clustering forced on through TF_XLA_FLAGS breaks every run on the Metal GPU."""
+    flags = environ.get("TF_XLA_FLAGS", "")
+    if machine.apple_silicon and "auto_jit" in flags:
+        return Finding("xla", "problem", f"TF_XLA_FLAGS={flags}: {XLA_ON_METAL}", XLA_CURE)
+    return None

@@ -1,0 +1,266 @@
+"""Code findings from the syntax tree: each Python source is parsed with `ast`, never matched as text.
+
+Names are resolved through the file's imports (`import tensorflow as tf`, `from keras import backend as K`,
+`from keras.layers import CuDNNLSTM`), so `tf.Session` and `K.set_session` are recognised under any
+alias, while `tf.compat.v1.Session` (which TensorFlow 2 still runs) is not reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .codes import Hit
+from .packages import IMPORT_NAMES, KNOWN
+
+PY2_MESSAGES = (
+    "Missing parentheses in call to",
+    "multiple exception types must be parenthesized",
+    "leading zeros in decimal integer literals",
+)
+TF1_NAMES = {
+    "TF101": {"Session", "InteractiveSession"},
+    "TF102": {"placeholder", "placeholder_with_default", "sparse_placeholder"},
+    "TF103": {"ConfigProto", "GPUOptions"},
+    "TF105": {
+        "global_variables_initializer",
+        "local_variables_initializer",
+        "initialize_all_variables",
+        "variables_initializer",
+    },
+    "TF108": {
+        "get_variable",
+        "variable_scope",
+        "reset_default_graph",
+        "get_default_graph",
+        "Print",
+        "to_float",
+        "to_int32",
+        "random_normal",
+        "truncated_normal",
+        "log",
+        "layers",
+        "logging",
+        "app",
+        "flags",
+    },
+}
+TF1_OPTIMIZER = re.compile(r"^train\.\w+Optimizer$")
+OPTIMIZERS = {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl"}
+GENERATOR_METHODS = {"fit_generator", "evaluate_generator", "predict_generator"}
+CUDNN_LAYERS = {"CuDNNLSTM", "CuDNNGRU"}
+MEMORY_CALLS = {"set_memory_growth", "set_virtual_device_configuration", "set_logical_device_configuration"}
+MEMORY_ATTRIBUTES = {"allow_growth", "per_process_gpu_memory_fraction"}
+SAVE_CALLS = {"save", "save_weights", "ModelCheckpoint"}
+XLA_VARIABLES = {"TF_XLA_FLAGS", "XLA_FLAGS"}
+GPU_DEVICE = re.compile(r"^(/job:\w+(/replica:\d+)?(/task:\d+)?)?/?(device:)?(XLA_)?GPU:\d+$", re.IGNORECASE)
+KERAS_ROOTS = {"keras", "tensorflow", "tf_keras"}
+# Keras 2 module paths that moved into keras.src (2.13): the same names import from these public modules.
+KERAS2_MODULES = {
+    **{
+        f"keras.layers.{name}": "keras.layers"
+        for name in (
+            "core",
+            "convolutional",
+            "convolutional_recurrent",
+            "recurrent",
+            "pooling",
+            "normalization",
+            "embeddings",
+            "merge",
+            "advanced_activations",
+            "noise",
+            "local",
+            "wrappers",
+            "cudnn_recurrent",
+        )
+    },
+    "keras.utils.np_utils": "keras.utils",
+    "keras.utils.generic_utils": "keras.utils",
+}
+REMOVED_MODULES = ("keras.wrappers", "keras.engine", "tensorflow.keras.wrappers")
+
+
+def parse(source) -> tuple:
+    """(syntax tree, None), or (None, PY001 for Python 2 / PY002 for any other syntax error)."""
+    try:
+        return ast.parse(source.text, source.path), None
+    except SyntaxError as error:
+        python2 = any(text in str(error.msg) for text in PY2_MESSAGES)
+        detail = f"{error.msg} (line {error.lineno})"
+        return None, Hit(source.path, error.lineno, source.cell, "PY001" if python2 else "PY002", detail)
+    except (ValueError, RecursionError, MemoryError) as error:  # e.g. nesting too deep for the parser
+        return None, Hit(source.path, None, source.cell, "PY002", type(error).__name__)
+
+
+def statements(nodes):
+    """Every statement, nested ones included, without walking into expressions (imports are statements)."""
+    for node in nodes:
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                yield from statements(children)
+
+
+def within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+class Scanner(ast.NodeVisitor):
+    def __init__(self, source, tree):
+        self.source = source
+        self.hits = {}  # (line, code) -> Hit: one finding per line and code
+        self.aliases = {}
+        self.keras_lines = []  # standalone keras use
+        self.tf_keras_lines = []  # tf.keras use
+        for node in statements(tree.body):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    # `import a.b` binds a; `import a.b as c` binds c to a.b
+                    bound = alias.name if alias.asname else alias.name.split(".")[0]
+                    self.aliases[alias.asname or bound] = bound
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def hit(self, node, code: str, detail: str = ""):
+        key = (node.lineno, code)
+        self.hits.setdefault(key, Hit(self.source.path, node.lineno, self.source.cell, code, detail))
+
+    def dotted(self, node) -> str | None:
+        """The full dotted name an expression refers to, through the imports; None for anything else."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.dotted(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def module_used(self, node, module: str):
+        for prefix, replacement in KERAS2_MODULES.items():
+            if within(module, prefix):
+                self.hit(node, "K406", f"{module} (use {replacement})")
+        if any(within(module, prefix) for prefix in REMOVED_MODULES):
+            self.hit(node, "K408", module)
+        if within(module, "tensorflow.contrib"):
+            self.hit(node, "TF107", module)
+        top = module.split(".")[0]
+        if top in IMPORT_NAMES:
+            known = KNOWN[IMPORT_NAMES[top]]
+            self.hit(node, "IMP501" if known.keras2 else "IMP502", f"{top}: {known.note}")
+        if within(module, "keras"):
+            self.keras_lines.append(node.lineno)
+        elif within(module, "tensorflow.keras") or module == "tensorflow" and self.imports_keras_from_tf(node):
+            self.tf_keras_lines.append(node.lineno)
+
+    @staticmethod
+    def imports_keras_from_tf(node) -> bool:
+        return isinstance(node, ast.ImportFrom) and any(alias.name == "keras" for alias in node.names)
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            self.module_used(node, alias.name)
+
+    def visit_ImportFrom(self, node):
+        if node.module and not node.level:
+            self.module_used(node, node.module)
+
+    def check_name(self, node, full: str):
+        if full.startswith("tensorflow."):
+            rest = full[len("tensorflow.") :]
+            for code, names in TF1_NAMES.items():
+                if rest in names:
+                    self.hit(node, code, ast.unparse(node))
+            if TF1_OPTIMIZER.match(rest):
+                self.hit(node, "TF104", ast.unparse(node))
+            if within(rest, "contrib"):
+                self.hit(node, "TF107", ast.unparse(node))
+            if within(rest, "keras"):
+                self.tf_keras_lines.append(node.lineno)
+        parts = full.split(".")
+        from_keras_or_tf = parts[0] in KERAS_ROOTS or len(parts) == 1
+        if parts[-1] in CUDNN_LAYERS and from_keras_or_tf:
+            self.hit(node, "DEV204", parts[-1])
+        if parts[-1] in ("set_session", "get_session") and "backend" in parts[:-1] and parts[0] in KERAS_ROOTS:
+            self.hit(node, "TF106", ast.unparse(node))
+        if parts[-1] in MEMORY_CALLS and parts[0] == "tensorflow":
+            self.hit(node, "DEV203", parts[-1])
+
+    def visit_Name(self, node):
+        # An unresolved name stays bare: `CuDNNLSTM` after `from keras.layers import *` is still found.
+        self.check_name(node, self.aliases.get(node.id, node.id))
+
+    def visit_Attribute(self, node):
+        full = self.dotted(node)
+        if full:
+            self.check_name(node, full)
+        if node.attr in MEMORY_ATTRIBUTES:
+            self.hit(node, "DEV203", node.attr)
+        self.generic_visit(node)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, str):
+            if node.value == "CUDA_VISIBLE_DEVICES":
+                self.hit(node, "DEV202")
+            elif node.value in XLA_VARIABLES:
+                self.hit(node, "XLA302", node.value)
+            elif GPU_DEVICE.match(node.value):
+                self.hit(node, "DEV201", repr(node.value))
+
+    def visit_Call(self, node):
+        full = self.dotted(node.func) or ""
+        last = full.split(".")[-1]
+        from_keras_or_tf = full.split(".")[0] in KERAS_ROOTS or "." not in full
+        keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
+        if last in OPTIMIZERS and from_keras_or_tf and "lr" in keywords:
+            self.hit(node, "K401", f"{last}(lr=...)")
+        if isinstance(node.func, ast.Attribute) and node.func.attr in GENERATOR_METHODS:
+            self.hit(node, "K402", node.func.attr)
+        if last == "Embedding" and "input_length" in keywords:
+            self.hit(node, "K405")
+        for name in ("jit_compile", "experimental_compile"):
+            value = keywords.get(name)
+            if isinstance(value, ast.Constant) and value.value is True:
+                self.hit(node, "XLA301", f"{name}=True")
+        if full == "tensorflow.config.optimizer.set_jit" and node.args and isinstance(node.args[0], ast.Constant):
+            if node.args[0].value:
+                self.hit(node, "XLA301", "tf.config.optimizer.set_jit")
+        if last in SAVE_CALLS:
+            target = node.args[0] if node.args else keywords.get("filepath")
+            name = h5_name(target)
+            if name:
+                self.hit(node, "K404", f"{last}({name!r})")
+        self.generic_visit(node)
+
+    def mixed_keras(self):
+        if self.keras_lines and self.tf_keras_lines:
+            line = max(min(self.keras_lines), min(self.tf_keras_lines))
+            self.hits.setdefault((line, "K407"), Hit(self.source.path, line, self.source.cell, "K407"))
+
+
+def h5_name(node) -> str | None:
+    """The file name when a call argument is a literal (or f-string) naming a legacy .h5 model file."""
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[-1]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        name = node.value.lower()
+        if name.endswith((".h5", ".hdf5")) and not name.endswith(".weights.h5"):
+            return node.value
+    return None
+
+
+def scan(source) -> list:
+    """The hits of one source: a parse problem, or what the syntax tree shows."""
+    tree, problem = parse(source)
+    if problem:
+        return [problem]
+    scanner = Scanner(source, tree)
+    scanner.visit(tree)
+    scanner.mixed_keras()
+    return list(scanner.hits.values())
+
+
+def scan_all(sources) -> list:
+    return [hit for source in sources for hit in scan(source)]
