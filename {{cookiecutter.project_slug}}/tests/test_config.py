@@ -60,6 +60,10 @@ def test_the_seed_preset_is_exactly_the_seeds_script(compose_config):
     assert (cfg.trainer.loss, list(cfg.trainer.metrics)) == ("mse", [])
     assert (cfg.trainer.epochs, cfg.trainer.batch_size) == (10, 32)
     assert cfg.data.validation_split == 0.0
+    # none of the work the seed does not do: checkpoints, backups, TensorBoard, the NaN check, the plot
+    skipped = ("checkpoint", "backup_and_restore", "tensorboard", "terminate_on_nan")
+    assert not any(cfg.callbacks[name] for name in skipped) and cfg.loss_curve is False
+    assert cfg.callbacks.csv_logger  # history.csv is kept
 
 
 def test_the_debug_preset_is_small(compose_config):
