@@ -41,7 +41,8 @@ def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):
     assert metrics["device"] == "cpu" and metrics["device_string"].endswith("CPU:0")
     assert metrics["epochs"] == 2 and metrics["versions"]["tensorflow"] == "2.16.2"
     assert metrics["versions"]["tensorflow-metal"] is None
-    assert metrics["wall_time_seconds"] > 0
+    assert metrics["wall_time_seconds"] > 0 and metrics["resumed_from_epoch"] == 0
+    assert {"history.csv", "loss_curve.png", "checkpoints", "tensorboard"} <= {p.name for p in run_dir.iterdir()}
     # the numerics check, end to end from the command line: the CPU against a second logical CPU
     numerics = metrics["numerics"]
     assert numerics["ran"] and numerics["passed"] and numerics["target"] == "/CPU:1", numerics
@@ -50,6 +51,27 @@ def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):
     again = run([venv_python(bootstrapped), *TRAIN, "trainer.epochs=1", f"hydra.run.dir={run_dir}"], cwd=bootstrapped)
     assert again.returncode == 1 and "already holds" in again.stderr
     assert json.loads((run_dir / "metrics.json").read_text()) == metrics, "an earlier run was overwritten"
+
+
+def test_a_bad_csv_fails_with_one_line_naming_the_file_and_the_column(bootstrapped, tmp_path):
+    table = tmp_path / "houses.csv"
+    table.write_text("rooms,area,price\n3,70,high\nthree,90,low\n")
+    result = run(
+        [
+            venv_python(bootstrapped),
+            *TRAIN,
+            "data=csv",
+            f"data.path={table}",
+            "data.target=price",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        cwd=bootstrapped,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {table} column 'rooms' has a non-numeric value 'three' on line 3; feature columns must be numbers "
+        "(leave it out with data.features=[...])."
+    ]
 
 
 def test_device_metal_off_a_mac_fails_with_one_clear_line(bootstrapped, tmp_path):
@@ -78,6 +100,9 @@ def test_the_wheel_carries_the_configs_and_the_stack_table(bootstrapped, tmp_pat
         "conf/train.yaml",
         "conf/device/metal.yaml",
         "conf/optimizer/sgd.yaml",
+        "conf/experiment/seed.yaml",
+        "conf/callbacks/default.yaml",
+        "conf/data/csv.yaml",
     ):
         assert f"{DEFAULT_PACKAGE}/{part}" in names
 

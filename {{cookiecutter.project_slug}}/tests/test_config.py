@@ -1,14 +1,18 @@
 """Every option of every config group composes into a config train() can use (no TensorFlow)."""
 
+import sys
 from importlib.resources import files
 
 import pytest
+from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
+from {{ cookiecutter.package_name }}.data import DataError
+from {{ cookiecutter.package_name }}.model import ModelError
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 CONF = files("{{ cookiecutter.package_name }}.conf")
-GROUPS = {"model", "data", "optimizer", "trainer", "device"}
+GROUPS = {"model", "data", "optimizer", "trainer", "callbacks", "device", "experiment"}
 OPTIONS = [
     (group, entry.name.removesuffix(".yaml"))
     for group in sorted(GROUPS)
@@ -21,6 +25,9 @@ def test_the_config_groups_are_the_documented_ones():
     assert {entry.name for entry in CONF.iterdir() if entry.is_dir() and not entry.name.startswith("_")} == GROUPS
     assert {"adam", "sgd"} <= {option for group, option in OPTIONS if group == "optimizer"}
     assert {"auto", "metal", "cuda", "cpu"} == {option for group, option in OPTIONS if group == "device"}
+    assert {"synthetic", "csv", "images"} == {option for group, option in OPTIONS if group == "data"}
+    assert {"linear", "mlp", "cnn"} == {option for group, option in OPTIONS if group == "model"}
+    assert {"seed", "debug"} == {option for group, option in OPTIONS if group == "experiment"}
 
 
 def test_defaults(compose_config):
@@ -28,17 +35,46 @@ def test_defaults(compose_config):
     assert cfg.seed == 42
     assert cfg.device.name == "auto" and cfg.device.require_accelerator is True
     assert cfg.optimizer.name == "adam"
-    assert (cfg.trainer.epochs, cfg.data.n_samples, cfg.data.n_features, cfg.model.units) == (10, 1000, 10, 1)
-    assert cfg.model.hidden_units == []
+    assert (cfg.trainer.epochs, cfg.data.n_samples, cfg.data.n_features, cfg.data.kind) == (10, 1000, 10, "synthetic")
+    assert (cfg.model.name, cfg.model.hidden_units) == ("linear", [])
+    assert cfg.resume is False and cfg.trainer.deterministic is False
+    assert cfg.callbacks.backup_and_restore and cfg.callbacks.terminate_on_nan and not cfg.callbacks.early_stopping
 
 
 @pytest.mark.parametrize(("group", "option"), OPTIONS)
 def test_every_option_composes(compose_config, group, option):
     cfg = compose_config(f"{group}={option}")
     OmegaConf.resolve(cfg)
-    assert set(cfg) >= GROUPS | {"seed"}
-    if group in ("device", "optimizer"):
+    assert set(cfg) >= GROUPS - {"experiment"} | {"seed", "resume"}
+    if group in ("device", "optimizer", "model"):
         assert cfg[group].name == option
+    if group == "data":
+        assert cfg.data.kind == option
+
+
+def test_the_seed_preset_is_exactly_the_seeds_script(compose_config):
+    cfg = compose_config("experiment=seed")
+    assert (cfg.model.name, cfg.model.hidden_units) == ("linear", [])
+    assert (cfg.data.kind, cfg.data.n_samples, cfg.data.n_features, cfg.data.signal) == ("synthetic", 1000, 10, "none")
+    assert (cfg.optimizer.name, cfg.optimizer.learning_rate) == ("adam", 0.001)  # Keras's default for "adam"
+    assert (cfg.trainer.loss, list(cfg.trainer.metrics)) == ("mse", [])
+    assert (cfg.trainer.epochs, cfg.trainer.batch_size) == (10, 32)
+    assert cfg.data.validation_split == 0.0
+    # none of the work the seed does not do: checkpoints, backups, TensorBoard, the NaN check, the plot
+    skipped = ("checkpoint", "backup_and_restore", "tensorboard", "terminate_on_nan")
+    assert not any(cfg.callbacks[name] for name in skipped) and cfg.loss_curve is False
+    assert cfg.callbacks.csv_logger  # history.csv is kept
+
+
+def test_the_debug_preset_is_small(compose_config):
+    cfg = compose_config("experiment=debug")
+    assert cfg.trainer.epochs <= 2 and cfg.data.n_samples <= 256 and cfg.trainer.verbose == 0
+
+
+def test_the_sweep_summary_is_a_hydra_callback():
+    with initialize_config_module(config_module="{{ cookiecutter.package_name }}.conf", version_base="1.3"):
+        cfg = compose(config_name="train", return_hydra_config=True)
+    assert cfg.hydra.callbacks.summary._target_ == "{{ cookiecutter.package_name }}.summary.SweepSummary"
 
 
 def test_overrides_reach_the_config(compose_config):
@@ -51,3 +87,21 @@ def test_a_run_never_overwrites_earlier_artifacts(compose_config, tmp_path):
     with pytest.raises(RunError, match="already holds model.keras"):
         train(compose_config(), tmp_path)
     assert (tmp_path / "model.keras").read_text() == "an earlier run's model"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refused", "message"),
+    [
+        (("data=csv", "data.path={table}", "data.target=price"), DataError, "has no column 'price'"),
+        (("data=csv", "data.path={table}", "data.target=y", "model=cnn"), ModelError, "model=cnn needs images"),
+        (("data=images", "data.path={tmp}"), DataError, "holds no images"),
+    ],
+)
+def test_bad_data_and_models_are_refused_before_tensorflow_loads(
+    compose_config, monkeypatch, tmp_path, overrides, refused, message
+):
+    (tmp_path / "t.csv").write_text("a,y\n1,2\n")
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # importing it now raises ImportError
+    cfg = compose_config(*(o.format(table=tmp_path / "t.csv", tmp=tmp_path) for o in overrides))
+    with pytest.raises(refused, match=message):
+        train(cfg, tmp_path / "run")

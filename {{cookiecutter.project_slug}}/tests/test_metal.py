@@ -23,11 +23,12 @@ PLUGINS = installed_metal_plugins(STACK.metal_providers)
 
 
 @pytest.fixture
-def model(tf):
-    from {{ cookiecutter.package_name }}.model import build, compile_model, make_optimizer
+def model(tf, compose_config):
+    from {{ cookiecutter.package_name }}.model import compile_model, recipe
 
-    net = build(n_features=10, units=1, hidden_units=[], activation="relu")
-    compile_model(net, make_optimizer("adam", learning_rate=0.01), "mse", jit_compile="auto", on_metal=True)
+    made = recipe(compose_config(), apple_silicon=True)
+    net = made.build_model()
+    compile_model(net, made.make_optimizer(made.learning_rate), made.loss, jit_compile="auto", on_metal=True)
     return net
 
 

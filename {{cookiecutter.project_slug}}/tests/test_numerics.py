@@ -3,11 +3,12 @@ the target side (an ignored learning rate, a perturbed activation, weights that 
 be caught and named. No fakes: TensorFlow runs every step."""
 
 import dataclasses
+from types import SimpleNamespace
 
 import pytest
 
 from {{ cookiecutter.package_name }} import numerics
-from {{ cookiecutter.package_name }}.data import make_regression
+from {{ cookiecutter.package_name }}.data import DataSpec, make_regression
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 REFERENCE, TARGET = "/CPU:0", "/CPU:1"
@@ -56,7 +57,8 @@ def test_a_perturbed_activation_is_caught_and_the_largest_difference_named(tf, s
     widths = [layer.units for layer in reference_model.layers[:-1]]
 
     def perturbed():  # relu 1% off, as a wrong fused MatMul + BiasAdd + Relu kernel would be
-        return models.build(reference_model.input_shape[-1], 1, widths, lambda t: tf.nn.relu(t) * 1.01)
+        layers = SimpleNamespace(name="mlp", hidden_units=widths, activation=lambda t: tf.nn.relu(t) * 1.01)
+        return models.build(layers, DataSpec("synthetic", reference_model.input_shape[1:], "regression"))
 
     result = numerics.agreement(
         tf, recipe, batches, REFERENCE, TARGET, dataclasses.replace(recipe, build_model=perturbed)

@@ -1,24 +1,46 @@
-"""A real, short training run through the Hydra entry point, in this process.
+"""Real, short training runs through the Hydra entry point, in this process (one TensorFlow import).
 
 The command line's exit status and one-line error for device=metal are checked by running it
 (see the template's tests); here the same refusal is checked on train() itself.
 """
 
+import csv
 import json
 import math
+import re
 import sys
 
+import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.accelerator import PlacementError
 from {{ cookiecutter.package_name }}.stack import this_machine
-from {{ cookiecutter.package_name }}.train import main, train
+from {{ cookiecutter.package_name }}.train import RunError, main, train
 from markers import not_on_apple_silicon
+
+# Every test here runs TensorFlow: the tf fixture imports it first, with the CPU split in two (conftest.py).
+pytestmark = pytest.mark.usefixtures("tf")
+DEBUG = ("experiment=debug",)
+CLOCK_READINGS = ("wall_time_seconds", "epoch_seconds")
 
 
 def run_cli(monkeypatch, *overrides):
     monkeypatch.setattr(sys, "argv", ["train", *overrides])
     main()
+
+
+def refusal(monkeypatch, capsys, *overrides) -> str:
+    """The one line the command prints when it refuses, after checking it exits 1."""
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, *overrides)
+    assert stopped.value.code == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith("error: ")
+    return line
+
+
+def metrics_of(run_dir):
+    return json.loads((run_dir / "metrics.json").read_text())
 
 
 def expected_device(tf):
@@ -27,20 +49,109 @@ def expected_device(tf):
     return "cuda" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
-def test_training_writes_the_model_and_metrics(tf, monkeypatch, tmp_path):
+def test_training_writes_every_artifact(tf, monkeypatch, tmp_path):
     run_cli(monkeypatch, "trainer.epochs=3", "trainer.verbose=0", f"hydra.run.dir={tmp_path}")
 
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["device"] == expected_device(tf)
+    metrics = metrics_of(tmp_path)
+    assert metrics["device"] == expected_device(tf) and metrics["resumed_from_epoch"] == 0
     assert metrics["epochs"] == 3 and len(metrics["loss_history"]) == 3
     assert all(math.isfinite(value) for value in metrics["loss_history"])
     assert metrics["loss_history"][-1] < metrics["loss_history"][0]
+    assert metrics["final_val_loss"] == metrics["history"]["val_loss"][-1] and "final_mae" in metrics
     assert metrics["versions"]["tensorflow"] and metrics["versions"]["keras"]
+
+    with (tmp_path / "history.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["epoch"]) for row in rows] == [0, 1, 2]
+    assert [float(row["loss"]) for row in rows] == pytest.approx(metrics["loss_history"])
+    assert (tmp_path / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list((tmp_path / "tensorboard" / "train").glob("events.out.tfevents.*"))
+    assert {p.name for p in (tmp_path / "checkpoints").iterdir()} == {"best.keras", "last.keras"}
+    assert not (tmp_path / "backup").exists(), "a finished run drops its backup"
     if metrics["device"] == "cpu":  # device.check_numerics=auto: off on the CPU, which is the reference
         assert metrics["numerics"]["ran"] is False and "auto" in metrics["numerics"]["reason"]
 
     model = tf.keras.models.load_model(tmp_path / "model.keras")
-    assert model.predict(tf.zeros((4, 10)), verbose=0).shape == (4, 1)
+    last = tf.keras.models.load_model(tmp_path / "checkpoints" / "last.keras")
+    x = np.random.default_rng(0).random((4, 10), dtype=np.float32)
+    kernel, bias = model.get_weights()
+    assert model.predict(x, verbose=0) == pytest.approx(x @ kernel + bias, abs=1e-5)
+    assert model.predict(x, verbose=0) == pytest.approx(last.predict(x, verbose=0), abs=1e-6)
+
+
+def test_two_runs_with_the_same_seed_give_the_same_numbers(compose_config, tmp_path):
+    numbers = []
+    for name in ("one", "two"):
+        metrics = train(compose_config(*DEBUG, "seed=7", "callbacks.tensorboard=false"), tmp_path / name)
+        numbers.append({key: value for key, value in metrics.items() if key not in CLOCK_READINGS})
+    assert numbers[0] == numbers[1]
+    other = train(compose_config(*DEBUG, "seed=8", "callbacks.tensorboard=false"), tmp_path / "other")
+    assert other["loss_history"] != numbers[0]["loss_history"]
+
+
+def test_a_csv_classification_run(compose_config, tmp_path):
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(120, 3))
+    lines = ["x1,x2,x3,species"] + [
+        f"{a:.4f},{b:.4f},{c:.4f},{'setosa' if a + b > 0 else 'virginica'}" for a, b, c in features
+    ]
+    (tmp_path / "flowers.csv").write_text("\n".join(lines) + "\n")
+    data = ("data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species")
+    metrics = train(compose_config(*DEBUG, *data, "model=mlp", "device.check_numerics=true"), tmp_path / "run")
+    assert metrics["numerics"]["passed"], "the numerics check runs on CSV batches and the task's loss"
+    assert metrics["task"] == "classification" and metrics["classes"] == ["setosa", "virginica"]
+    assert 0.0 <= metrics["final_accuracy"] <= 1.0 and (metrics["n_train"], metrics["n_validation"]) == (96, 24)
+
+
+def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
+    for label, value in (("dark", 20), ("light", 230)):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        for i in range(6):
+            pixels = tf.fill((12, 10, 3), tf.constant(value + i, tf.uint8))
+            tf.io.write_file(str(tmp_path / "images" / label / f"{i}.png"), tf.io.encode_png(pixels))
+    data = ("data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]")
+    metrics = train(compose_config(*DEBUG, *data, "model=cnn", "device.check_numerics=true"), tmp_path / "run")
+    assert metrics["numerics"]["passed"], "the numerics check runs on image batches"
+    assert metrics["classes"] == ["dark", "light"] and "final_val_accuracy" in metrics
+    assert (metrics["n_train"], metrics["n_validation"]) == (10, 2)
+
+
+def test_bad_data_and_models_are_refused_in_one_line(monkeypatch, capsys, tmp_path):
+    missing = tmp_path / "missing.csv"
+    line = refusal(
+        monkeypatch, capsys, "data=csv", f"data.path={missing}", "data.target=y", f"hydra.run.dir={tmp_path}"
+    )
+    assert line == f"error: {missing}: no such file (data.path)."
+    line = refusal(monkeypatch, capsys, "model=cnn", f"hydra.run.dir={tmp_path}")
+    assert line.startswith("error: model=cnn needs images (data=images)")
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_a_nan_loss_stops_the_run_in_one_line_and_keeps_what_was_written(compose_config, tmp_path):
+    # train() itself, not the command line: TerminateOnNaN's message goes through absl logging, which
+    # would bind to a capsys stream that pytest closes after the test. main() prints any RunError as
+    # the one `error:` line (test_bad_data_and_models_are_refused_in_one_line).
+    with pytest.raises(RunError) as stopped:
+        train(compose_config(*DEBUG, "optimizer=sgd", "optimizer.learning_rate=1e30"), tmp_path)
+    message = str(stopped.value)
+    assert re.match(r"the loss became NaN or infinite in epoch \d+ and TerminateOnNaN stopped the run;", message)
+    assert "\n" not in message
+    assert (tmp_path / "history.csv").exists() and not (tmp_path / "model.keras").exists()
+
+
+def test_used_run_dirs_are_refused_without_resume_and_finished_ones_even_with_it(compose_config, tmp_path):
+    (tmp_path / "model.keras").write_text("an earlier run's model")
+    with pytest.raises(RunError, match="already holds model.keras; .*or pass resume=true"):
+        train(compose_config(), tmp_path)
+    assert (tmp_path / "model.keras").read_text() == "an earlier run's model"
+    (tmp_path / "metrics.json").write_text("{}")
+    with pytest.raises(RunError, match="holds a finished run"):
+        train(compose_config("resume=true"), tmp_path)
+
+
+def test_resume_on_a_fresh_run_dir_starts_the_run(compose_config, tmp_path):
+    metrics = train(compose_config(*DEBUG, "resume=true", "callbacks.tensorboard=false"), tmp_path)
+    assert metrics["resumed_from_epoch"] == 0 and len(metrics["loss_history"]) == 2
 
 
 @not_on_apple_silicon

@@ -1,12 +1,12 @@
 """Train the model: `python -m {{ cookiecutter.package_name }}.train [key=value ...]`.
 
-Hydra composes conf/train.yaml with the overrides (e.g. `device=cpu trainer.epochs=2 optimizer=sgd`),
-and the run writes model.keras and metrics.json into its own run directory under outputs/.
+Hydra composes conf/train.yaml with the overrides (e.g. `data=csv data.path=FILE data.target=COLUMN
+model=mlp`, `experiment=debug`, `resume=true`), and the run writes its artifacts into its own run
+directory under outputs/ (multirun/ for a sweep, where summary.py adds the sweep's table at the end).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -18,25 +18,24 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import accelerator, numerics
-from .data import make_regression
+from . import accelerator, artifacts, callbacks, numerics
+from . import data as datasets
+from . import model as models
+from .artifacts import RunError
+from .data import DataError
+from .model import ModelError
 from .stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
-ARTIFACTS = ("model.keras", "metrics.json")
-
-
-class RunError(RuntimeError):
-    """The run cannot start; the message says why."""
+REFUSALS = (accelerator.PlacementError, numerics.NumericsError, RunError, DataError, ModelError)
 
 
 def train(cfg: DictConfig, output_dir: Path) -> dict:
-    """Check the device, train, and write the artifacts into output_dir; returns the metrics."""
+    """Check the data, the model and the device, train, and write the artifacts into output_dir; returns
+    the metrics."""
     output_dir = Path(output_dir)
-    taken = [name for name in ARTIFACTS if (output_dir / name).exists()]
-    if taken:
-        raise RunError(f"{output_dir} already holds {', '.join(taken)}; choose another hydra.run.dir.")
-
+    artifacts.check_run_dir(output_dir, cfg.resume)
+    # Everything that can be refused without TensorFlow is, before the seconds its import takes.
     try:
         numerics_setting = numerics.parse_setting(cfg.device.check_numerics)
     except ValueError as error:
@@ -44,18 +43,18 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     machine = this_machine()
     stack = load_stack()
     metal_plugins = accelerator.installed_metal_plugins(stack.metal_providers)
-    # fail fast, before the seconds `import tensorflow` takes (or the abort two Metal plug-ins cause)
+    # (two Metal plug-ins make TensorFlow abort the process at import, so this comes first too)
     conflict = accelerator.plugin_conflict(metal_plugins, stack.metal_provider)
     problem = f"Metal: {conflict[0]}: {conflict[1]}." if conflict else None
     if cfg.device.name != "auto":
         problem = problem or accelerator.device_problem(cfg.device.name, machine, metal_plugins)
     if problem:
         raise accelerator.PlacementError(problem)
+    prepared = datasets.prepare(cfg.data, cfg.seed)
+    recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     import tensorflow as tf
-
-    from . import model as models
 
     target = accelerator.resolve(
         cfg.device.name,
@@ -75,9 +74,8 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             )
     log.info("Training on %s: %s, TensorFlow %s", target, machine.describe(), tf.__version__)
 
-    models.set_seed(cfg.seed)
-    x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
-    recipe = models.recipe(cfg, apple_silicon=machine.apple_silicon)
+    models.set_seed(cfg.seed, cfg.trainer.deterministic)
+    train_data, validation_data = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
     model = recipe.build_model()
     models.compile_model(
         model,
@@ -85,33 +83,49 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         recipe.loss,
         cfg.trainer.jit_compile,
         on_metal=target == accelerator.METAL,
+        metrics=models.metrics_for(cfg, prepared.spec),
     )
     probe_device = accelerator.assert_placement(tf, model, target)
-    if check_numerics:
-        batches = numerics.first_batches(x, y, cfg.trainer.batch_size)
+    if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
+        batches = datasets.sample_batches(train_data, numerics.STEPS)
         numerics_record = check_agreement(tf, recipe, batches, target, stack)
     else:
         numerics_record = numerics.not_run("device.check_numerics is off for this device (auto: on for metal, cuda)")
 
+    output_dir.mkdir(parents=True, exist_ok=True)
+    keras = models.keras
+    epoch_log = callbacks.make_epoch_log(output_dir, keras, persist=cfg.callbacks.backup_and_restore)
     started = time.perf_counter()
-    history = model.fit(
-        x,
-        y,
+    model.fit(
+        train_data,
+        validation_data=validation_data,
         epochs=cfg.trainer.epochs,
-        batch_size=cfg.trainer.batch_size,
-        validation_split=cfg.trainer.validation_split,
+        callbacks=callbacks.build(cfg.callbacks, output_dir, keras, epoch_log, validation_data is not None),
         verbose=cfg.trainer.verbose,
+        shuffle=False,  # the pipeline reshuffles every epoch, seeded
     )
     wall_time = time.perf_counter() - started
-    eval_loss = float(model.evaluate(x, y, batch_size=cfg.trainer.batch_size, verbose=0))
+    artifacts.drop_backup(output_dir)
+    history = epoch_log.history()
+    if artifacts.stopped_by_nan(history):
+        stopped = " and TerminateOnNaN stopped the run" if cfg.callbacks.terminate_on_nan else ""
+        raise RunError(
+            f"the loss became NaN or infinite in epoch {len(history['loss'])}{stopped}; what the run wrote is "
+            f"kept in {output_dir}. Lower optimizer.learning_rate, or check the data for NaN/inf values."
+        )
 
-    model.save(output_dir / "model.keras")
+    model.save(output_dir / artifacts.MODEL)
     metrics = {
-        "final_loss": float(history.history["loss"][-1]),
-        "final_val_loss": float(history.history["val_loss"][-1]) if "val_loss" in history.history else None,
-        "eval_loss": eval_loss,
-        "loss_history": [float(value) for value in history.history["loss"]],
+        **artifacts.final(history),
+        "loss_history": history["loss"],
+        "history": history,
         "epochs": cfg.trainer.epochs,
+        "epochs_run": len(history["loss"]),
+        "resumed_from_epoch": epoch_log.started_from,
+        "task": prepared.spec.task,
+        "classes": list(prepared.spec.class_names),
+        "n_train": prepared.n_train,
+        "n_validation": prepared.n_validation,
         "device": target.name,
         "device_string": probe_device,
         "variable_device": accelerator.variable_device(model.trainable_variables[0]),
@@ -126,8 +140,11 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "numpy": installed("numpy"),
         },
         "wall_time_seconds": round(wall_time, 3),
+        "epoch_seconds": epoch_log.epoch_seconds(),
     }
-    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    if cfg.loss_curve:
+        artifacts.plot_loss_curve(history, output_dir / artifacts.LOSS_CURVE)
+    artifacts.write_metrics(output_dir, metrics)
     log.info("Final loss %.4f on %s; artifacts in %s", metrics["final_loss"], target, output_dir)
     return metrics
 
@@ -147,7 +164,7 @@ def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack
 def main(cfg: DictConfig) -> None:
     try:
         train(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except (accelerator.PlacementError, numerics.NumericsError, RunError) as error:
+    except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
 

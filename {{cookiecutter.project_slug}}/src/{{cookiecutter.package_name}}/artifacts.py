@@ -1,0 +1,74 @@
+"""The run directory: whether a run may write into it, and what a finished run leaves there.
+
+model.keras, metrics.json and loss_curve.png are written here at the end; history.csv, checkpoints/,
+tensorboard/ and backup/ by the callbacks during the run (see callbacks.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+from .callbacks import BACKUP_DIR, CHECKPOINT_DIR, HISTORY_CSV, TENSORBOARD_DIR
+
+MODEL = "model.keras"
+METRICS = "metrics.json"
+LOSS_CURVE = "loss_curve.png"
+# What a run writes: any of them means the directory is used by a run.
+RUN_OUTPUTS = (MODEL, METRICS, HISTORY_CSV, LOSS_CURVE, CHECKPOINT_DIR, TENSORBOARD_DIR, BACKUP_DIR)
+
+
+class RunError(RuntimeError):
+    """The run cannot start or did not finish; the message says why and what to do."""
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    """A fresh run never writes into a used directory; resume=true continues an unfinished run there (or
+    starts one in a fresh directory), but never touches a finished one."""
+    taken = [name for name in RUN_OUTPUTS if (run_dir / name).exists()]
+    if resume and (run_dir / METRICS).exists():
+        raise RunError(f"{run_dir} holds a finished run ({METRICS}); nothing to resume: choose another hydra.run.dir.")
+    if taken and not resume:
+        raise RunError(
+            f"{run_dir} already holds {', '.join(taken)}; choose another hydra.run.dir, "
+            "or pass resume=true to continue a run that was stopped there."
+        )
+
+
+def drop_backup(run_dir: Path) -> None:
+    """A finished run needs no backup (Keras 3's BackupAndRestore deletes it itself, Keras 2's keeps the folder)."""
+    shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
+
+
+def final(history: dict) -> dict:
+    """{"final_<metric>": last value} for every metric in the history."""
+    return {f"final_{key}": values[-1] if values else None for key, values in history.items()}
+
+
+def stopped_by_nan(history: dict) -> bool:
+    return any(not math.isfinite(value) for value in history.get("loss", [])[-1:])
+
+
+def write_metrics(run_dir: Path, metrics: dict) -> None:
+    (run_dir / METRICS).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+
+
+def plot_loss_curve(history: dict, path: Path) -> None:
+    """loss (and val_loss) per epoch, as a PNG. matplotlib's object API with the Agg canvas: no GUI, no
+    pyplot state, and only the parts a PNG needs are imported."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 4))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    for key in ("loss", "val_loss"):
+        if key in history:
+            axes.plot(range(1, len(history[key]) + 1), history[key], marker=".", label=key)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)

@@ -1,0 +1,104 @@
+"""The data group: CSV and image folders are checked before TensorFlow loads; the pipelines are seeded."""
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from {{ cookiecutter.package_name }}.data import DataError, pipelines, prepare, split_indices
+
+
+def csv_cfg(path, target="y", **extra):
+    return OmegaConf.create(
+        {"kind": "csv", "path": str(path), "target": target, "features": None, "task": "auto", "validation_split": 0.25}
+        | extra
+    )
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def table(rows=8, label=lambda i: f"{i * 0.37:.2f}"):
+    return "a,b,y\n" + "".join(f"{i},{i * 2},{label(i)}\n" for i in range(rows))
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "message"),
+    [
+        (None, "y", r"no such file \(data.path\)"),
+        ("", "y", "is empty"),
+        ("a,b,y\n", "y", "has a header but no data rows"),
+        (table(), "price", "has no column 'price' \\(data.target\\); its columns are: a, b, y"),
+        ("a,b,y\n1,x,3\n2,4,5\n", "y", "column 'b' has a non-numeric value 'x' on line 2"),
+        ("a,b,y\n1,2,cat\n2,4,cat\n", "y", "column 'y' has a single class 'cat'"),
+    ],
+)
+def test_bad_csv_files_are_refused_naming_the_file_and_the_column(tmp_path, text, target, message):
+    path = tmp_path / "table.csv"
+    if text is not None:
+        write(path, text)
+    with pytest.raises(DataError, match=message) as refused:
+        prepare(csv_cfg(path, target), seed=0)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_csv_task_follows_the_target(tmp_path):
+    regression = prepare(csv_cfg(write(tmp_path / "r.csv", table())), seed=0)
+    assert regression.spec.task == "regression" and regression.spec.input_shape == (2,)
+    assert regression.y.shape == (8, 1) and regression.spec.n_outputs == 1
+
+    labels = prepare(csv_cfg(write(tmp_path / "c.csv", table(label=lambda i: ["cat", "dog"][i % 2]))), seed=0)
+    assert labels.spec.task == "classification" and labels.spec.class_names == ("cat", "dog")
+    assert labels.y.tolist() == [0, 1] * 4 and labels.spec.n_outputs == 2
+
+    integers = prepare(csv_cfg(write(tmp_path / "i.csv", table(label=lambda i: str(i % 3)))), seed=0)
+    assert integers.spec.task == "classification" and integers.spec.class_names == ("0", "1", "2")
+
+    forced = prepare(csv_cfg(tmp_path / "i.csv", task="regression"), seed=0)
+    assert forced.spec.task == "regression"
+
+
+def test_csv_features_can_be_chosen(tmp_path):
+    path = write(tmp_path / "t.csv", "a,name,b,y\n" + "".join(f"{i},n{i},{i},{i}.5\n" for i in range(6)))
+    with pytest.raises(DataError, match="column 'name' has a non-numeric value 'n0'"):
+        prepare(csv_cfg(path), seed=0)
+    prepared = prepare(csv_cfg(path, features=["b"]), seed=0)
+    assert prepared.x[:, 0].tolist() == [float(i) for i in range(6)]
+
+
+def test_the_validation_split_is_seeded_and_disjoint():
+    train, validation = split_indices(100, 0.2, seed=3)
+    assert len(validation) == 20 and not set(train) & set(validation) and len(train) + len(validation) == 100
+    assert split_indices(100, 0.2, seed=3)[1].tolist() == validation.tolist()
+    assert split_indices(100, 0.2, seed=4)[1].tolist() != validation.tolist()
+    assert split_indices(100, 0.0, seed=3)[1].size == 0
+
+
+def test_image_folders_are_refused_when_empty_or_single_class(tmp_path):
+    cfg = OmegaConf.create(
+        {"kind": "images", "path": str(tmp_path), "image_size": [8, 8], "color_mode": "rgb", "validation_split": 0.2}
+    )
+    with pytest.raises(DataError, match="holds no images in class sub-folders"):
+        prepare(cfg, seed=0)
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat" / "1.png").write_bytes(b"")
+    with pytest.raises(DataError, match="has a single class 'cat'"):
+        prepare(cfg, seed=0)
+
+
+def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(tf, compose_config):
+    cfg = compose_config("data.n_samples=40", "trainer.batch_size=8")
+    first_run = prepare(cfg.data, seed=cfg.seed)
+
+    def epochs(prepared, count=2):
+        train, validation = pipelines(prepared, cfg.data, cfg.trainer.batch_size, seed=cfg.seed)
+        orders = [np.concatenate([x[:, 0] for x, _ in train.as_numpy_iterator()]) for _ in range(count)]
+        return orders, validation
+
+    (one, two), validation = epochs(first_run)
+    assert sorted(one.tolist()) == sorted(first_run.x[first_run.train_index, 0].tolist())  # every row, once
+    assert one.tolist() != two.tolist(), "the order must change from epoch to epoch"
+    assert sum(len(x) for x, _ in validation.as_numpy_iterator()) == 8
+    (again, _), _ = epochs(prepare(cfg.data, seed=cfg.seed))
+    assert again.tolist() == one.tolist(), "the same seed must give the same order"

@@ -1,0 +1,134 @@
+"""Resume after a real SIGKILL, a sweep with its summary, the bench, and the seed's own checks."""
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }} import bench
+from {{ cookiecutter.package_name }}.summary import collect
+from {{ cookiecutter.package_name }}.train import main
+
+PROJECT = Path(__file__).resolve().parents[1]
+# Big enough that an epoch takes a noticeable time, so the kill lands between epochs 2 and 5.
+# The numerics check runs before fitting on the fresh and on the resumed run (the CPU against a second one).
+KILLABLE = [
+    "experiment=debug",
+    "data.n_samples=20000",
+    "trainer.epochs=5",
+    "callbacks.tensorboard=false",
+    "device.check_numerics=true",
+]
+pytestmark = pytest.mark.usefixtures("tf")  # TensorFlow first imported by the fixture (conftest.py)
+
+
+def run_cli(monkeypatch, *overrides):
+    monkeypatch.setattr(sys, "argv", ["train", *overrides])
+    main()
+
+
+def logged_epochs(run_dir: Path) -> list:
+    try:
+        return json.loads((run_dir / "backup" / "epochs.json").read_text())
+    except (OSError, ValueError):
+        return []
+
+
+def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.train", *KILLABLE, f"hydra.run.dir={tmp_path}"]
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300
+        while len(logged_epochs(tmp_path)) < 3:  # so the backup holds at least two
+            assert process.poll() is None, process.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the run never finished two epochs"
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    before = logged_epochs(tmp_path)
+    assert not (tmp_path / "metrics.json").exists() and 3 <= len(before) < 5
+
+    run_cli(monkeypatch, *KILLABLE, "resume=true", f"hydra.run.dir={tmp_path}")
+
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["numerics"]["ran"] and metrics["numerics"]["passed"]
+    # the epoch log is written just before the backup: a kill between them costs that one epoch
+    assert len(before) - 1 <= metrics["resumed_from_epoch"] <= len(before)
+    assert len(metrics["loss_history"]) == metrics["epochs"] == 5
+    kept = before[: metrics["resumed_from_epoch"]]
+    assert metrics["loss_history"][: len(kept)] == [entry["loss"] for entry in kept]
+    with (tmp_path / "history.csv").open() as handle:
+        assert [int(row["epoch"]) for row in csv.DictReader(handle)] == [0, 1, 2, 3, 4]
+
+
+def test_a_sweep_ends_with_a_summary_of_its_jobs_best_first(monkeypatch, tmp_path):
+    sweep = ["-m", "experiment=debug", "optimizer=adam,sgd", "seed=3"]
+    run_cli(monkeypatch, *sweep, f"hydra.sweep.dir={tmp_path}")
+
+    for job in ("0", "1"):
+        assert (tmp_path / job / "metrics.json").exists() and (tmp_path / job / "model.keras").exists()
+    with (tmp_path / "summary.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["overrides"] for row in rows) == [
+        "experiment=debug optimizer=adam seed=3",
+        "experiment=debug optimizer=sgd seed=3",
+    ]
+    losses = [float(row["final_val_loss"]) for row in rows]
+    assert losses == sorted(losses) and all(row["device"] and float(row["wall_time_seconds"]) > 0 for row in rows)
+    assert {"final_loss", "final_mae", "final_val_mae"} <= set(rows[0])
+    markdown = (tmp_path / "summary.md").read_text().splitlines()
+    assert markdown[0].startswith("| job | overrides | status | final_loss | final_val_loss") and len(markdown) == 4
+
+
+def test_the_summary_ranks_unfinished_jobs_last(tmp_path):
+    for job, metrics in (("0", {"final_loss": 2.0}), ("1", None), ("2", {"final_loss": 0.5})):
+        (tmp_path / job / ".hydra").mkdir(parents=True)
+        (tmp_path / job / ".hydra" / "overrides.yaml").write_text(f"- seed={job}\n")
+        if metrics:
+            (tmp_path / job / "metrics.json").write_text(json.dumps(metrics | {"device": "cpu"}))
+    assert [(row["job"], row["status"]) for row in collect(tmp_path)] == [
+        ("2", "finished"),
+        ("0", "finished"),
+        ("1", "no metrics.json"),
+    ]
+
+
+def test_bench_measures_the_cpu_and_says_why_there_is_no_accelerator_row(capsys):
+    assert bench.main(["experiment=debug", "--epochs", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    cpu = result["rows"][0]
+    assert cpu["device"] == "cpu" and cpu["samples_per_second"] > 0 and len(cpu["epoch_seconds"]) == 2
+    assert result["n_train"] == 205 and result["model"] == "linear"
+    if len(result["rows"]) == 1:
+        assert result["no_accelerator_reason"] and result["faster"] is None
+        assert "no accelerator row: " + result["no_accelerator_reason"] in bench.report(result)
+    else:
+        assert result["faster"] in ("cpu", "metal", "cuda") and result["speedup"] >= 1
+
+
+def verify_snippets() -> list:
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Verify", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.+?)```", section, flags=re.S)
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_the_seeds_checks_in_the_readme_run(capsys, index):
+    snippets = verify_snippets()
+    assert len(snippets) == 2
+    exec(compile(snippets[index], f"README verify snippet {index + 1}", "exec"), {})
+    out = capsys.readouterr().out
+    if index == 0:
+        assert "PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')" in out
+    else:
+        assert re.search(r"/device:(CPU|GPU):0\s*$", out), out
