@@ -103,7 +103,9 @@ def test_the_locked_libcst_has_a_wheel_for_every_platform_and_python_of_every_st
     for stack_id, stack in STACKS["stacks"].items():
         lock = (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
         pins = {f"libcst{req.specifier}" for req in lock_entries(lock) if req.name == "libcst"}
-        needed |= {(pin, platform, python) for pin in pins for platform in stack["requirements"] for python in stack["python"]}
+        needed |= {
+            (pin, platform, python) for pin in pins for platform in stack["requirements"] for python in stack["python"]
+        }
     for pin, platform, python in sorted(needed):
         command = ["uv", "pip", "compile", "-", "--python-platform", UV_PLATFORMS[platform]]
         command += ["--python-version", python, "--only-binary", ":all:", "--no-header", "--quiet"]

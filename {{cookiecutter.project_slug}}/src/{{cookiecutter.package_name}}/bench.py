@@ -42,15 +42,7 @@ def measure(tf, target, prepared, cfg, recipe, epochs: int) -> dict:
     with tf.device(target.tf_device):
         models.set_seed(cfg.seed)
         train_data, _ = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-        model = recipe.build_model()
-        models.compile_model(
-            model,
-            recipe.make_optimizer(recipe.learning_rate),
-            recipe.loss,
-            cfg.trainer.jit_compile,
-            on_metal=target == accelerator.METAL,
-            metrics=models.metrics_for(cfg, prepared.spec),
-        )
+        model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)
         model.fit(train_data, epochs=1 + epochs, verbose=0, shuffle=False, callbacks=[timer])
     timed = timer.seconds[1:]
     median = statistics.median(timed)

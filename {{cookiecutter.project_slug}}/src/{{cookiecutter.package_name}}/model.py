@@ -118,6 +118,14 @@ def compile_model(model, optimizer, loss, jit_compile, on_metal: bool, metrics: 
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None, jit_compile=jit_compile)
 
 
+def build_compiled(made: Recipe, cfg, spec, on_metal: bool):
+    """A fresh model of the recipe, compiled as training runs it (train and bench share this)."""
+    model = made.build_model()
+    optimizer = made.make_optimizer(made.learning_rate)
+    compile_model(model, optimizer, made.loss, cfg.trainer.jit_compile, on_metal, metrics_for(cfg, spec))
+    return model
+
+
 def set_seed(seed: int, deterministic: bool = False) -> None:
     """Seed Python, NumPy and TensorFlow; with `deterministic`, also make TensorFlow's ops deterministic
     (slower on GPUs; on the CPU the seeded runs already repeat)."""

@@ -76,15 +76,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
 
     models.set_seed(cfg.seed, cfg.trainer.deterministic)
     train_data, validation_data = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-    model = recipe.build_model()
-    models.compile_model(
-        model,
-        recipe.make_optimizer(recipe.learning_rate),
-        recipe.loss,
-        cfg.trainer.jit_compile,
-        on_metal=target == accelerator.METAL,
-        metrics=models.metrics_for(cfg, prepared.spec),
-    )
+    model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)
     probe_device = accelerator.assert_placement(tf, model, target)
     if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
         batches = datasets.sample_batches(train_data, numerics.STEPS)
