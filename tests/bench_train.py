@@ -60,13 +60,13 @@ THROUGHPUT_SCRIPT = textwrap.dedent(
     import json, statistics, sys, time
     from omegaconf import OmegaConf
     import tensorflow as tf
-    from {package} import data
+    from {package} import data, pipelines
 
     samples, batch_size, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     cfg = OmegaConf.create({{"kind": "synthetic", "n_samples": samples, "n_features": 10, "noise": 0.1,
                              "signal": "linear", "validation_split": 0.0}})
     prepared = data.prepare(cfg, seed=0)
-    pipeline, _ = data.pipelines(prepared, cfg, batch_size, seed=0)
+    pipeline, _ = pipelines.pipelines(prepared, cfg, batch_size, seed=0)
 
     class EpochClock(tf.keras.callbacks.Callback):  # the epoch alone, not fit's set-up around it
         def on_epoch_begin(self, epoch, logs=None):

@@ -50,6 +50,7 @@ EXPECTED_FILES = {
     "src/PKG/environment.py",
     "src/PKG/model.py",
     "src/PKG/numerics.py",
+    "src/PKG/pipelines.py",
     "src/PKG/signatures.py",
     "src/PKG/stack.json",
     "src/PKG/stack.py",

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package_name }}.data import DataError, pipelines, prepare, split_indices
+from {{ cookiecutter.package_name }} import pipelines as pipelines_module
+from {{ cookiecutter.package_name }}.data import DataError, prepare, split_indices
+from {{ cookiecutter.package_name }}.pipelines import pipelines
 
 
 def csv_cfg(path, target="y", **extra):
@@ -87,7 +89,11 @@ def test_image_folders_are_refused_when_empty_or_single_class(tmp_path):
         prepare(cfg, seed=0)
 
 
-def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(tf, compose_config):
+@pytest.mark.parametrize("shuffle_buffer_up_to", [10_000, 0], ids=["shuffle-buffer", "permutation"])
+def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(
+    tf, compose_config, monkeypatch, shuffle_buffer_up_to
+):
+    monkeypatch.setattr(pipelines_module, "SHUFFLE_BUFFER_UP_TO", shuffle_buffer_up_to)
     cfg = compose_config("data.n_samples=40", "trainer.batch_size=8")
     first_run = prepare(cfg.data, seed=cfg.seed)
 

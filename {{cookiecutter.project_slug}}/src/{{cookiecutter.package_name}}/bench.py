@@ -17,7 +17,7 @@ import time
 
 from hydra import compose, initialize_config_module
 
-from . import accelerator
+from . import accelerator, pipelines
 from . import data as datasets
 from . import model as models
 from .stack import load_stack, this_machine
@@ -41,7 +41,7 @@ def measure(tf, target, prepared, cfg, recipe, epochs: int) -> dict:
     timer = EpochTimer()
     with tf.device(target.tf_device):
         models.set_seed(cfg.seed)
-        train_data, _ = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
+        train_data, _ = pipelines.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
         model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)
         model.fit(train_data, epochs=1 + epochs, verbose=0, shuffle=False, callbacks=[timer])
     timed = timer.seconds[1:]

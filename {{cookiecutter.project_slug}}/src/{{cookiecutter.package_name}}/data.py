@@ -1,8 +1,8 @@
-"""The data group: synthetic (the seed's example), csv and images, as tf.data pipelines.
+"""The data group: synthetic (the seed's example), csv and images, as tf.data pipelines (pipelines.py).
 
 Loading is split in two so that bad input is refused before the seconds `import tensorflow` takes:
 `prepare()` reads and checks the data with the standard library and NumPy (a CSV is parsed, an image
-folder is listed) and says what the model must take and give (`DataSpec`); `pipelines()` then builds
+folder is listed) and says what the model must take and give (`DataSpec`); `pipelines.pipelines()` then builds
 the seeded, batched, cached and prefetched tf.data pipelines for training and validation.
 """
 
@@ -221,82 +221,3 @@ def prepare_images(cfg, split: float) -> Prepared:
     height, width = (int(side) for side in cfg.image_size)
     spec = DataSpec("images", (height, width, COLOR_CHANNELS[cfg.color_mode]), "classification", classes)
     return Prepared(spec, folder=folder, n_files=sum(counts.values()), validation_split=split)
-
-
-def pipelines(prepared: Prepared, cfg, batch_size: int, seed: int) -> tuple:
-    """(training, validation or None) tf.data pipelines; the training one reshuffles every epoch, seeded."""
-    import tensorflow as tf
-
-    if prepared.folder is not None:
-        return image_pipelines(prepared, cfg, batch_size, seed)
-    x = tf.constant(prepared.x)  # the cache: held in memory once, as tensors the batches are gathered from
-    y = tf.constant(prepared.y)
-    validation = None
-    if len(prepared.validation_index):
-        validation = batches(x, y, prepared.validation_index, batch_size, seed=None)
-    return batches(x, y, prepared.train_index, batch_size, seed=seed), validation
-
-
-def batches(x, y, rows: np.ndarray, batch_size: int, seed: int | None):
-    """Batches of the given rows; when seeded, in a new seeded order every epoch. The order is one
-    permutation per epoch, cut into batches of row numbers, and the rows are gathered a batch at a time:
-    shuffling and batching example by example costs a third of the throughput on small models."""
-    import tensorflow as tf
-
-    rows = tf.constant(rows, tf.int64)
-    n = int(rows.shape[0])
-    full = n // batch_size * batch_size
-
-    def cut(order):
-        index_batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[:full], [-1, batch_size]))
-        if full < n:
-            index_batches = index_batches.concatenate(tf.data.Dataset.from_tensor_slices(order[full:][None]))
-        return index_batches
-
-    def permuted(epoch_seed):
-        keys = tf.random.stateless_uniform([n], seed=tf.stack([epoch_seed, tf.constant(0, tf.int64)]))
-        return cut(tf.gather(rows, tf.argsort(keys)))
-
-    if seed is None:
-        index_batches = cut(rows)
-    else:  # one seed per epoch, from a seeded stream: a different order each epoch, the same in every run
-        epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-        # flat_map hides the length from Keras (progress bar, "ran out of data" warnings): state it
-        n_batches = -(-n // batch_size)
-        index_batches = epoch_seeds.flat_map(permuted).apply(tf.data.experimental.assert_cardinality(n_batches))
-    return index_batches.map(
-        lambda index: (tf.gather(x, index), tf.gather(y, index)), num_parallel_calls=tf.data.AUTOTUNE
-    ).prefetch(tf.data.AUTOTUNE)
-
-
-def image_pipelines(prepared: Prepared, cfg, batch_size: int, seed: int) -> tuple:
-    from .model import keras
-
-    options = {
-        "labels": "inferred",
-        "label_mode": "int",
-        "class_names": list(prepared.spec.class_names),
-        "color_mode": cfg.color_mode,
-        "image_size": tuple(prepared.spec.input_shape[:2]),
-        "batch_size": batch_size,
-        "shuffle": True,
-        "seed": seed,
-    }
-    if prepared.validation_split:
-        train, validation = keras.utils.image_dataset_from_directory(
-            str(prepared.folder), validation_split=prepared.validation_split, subset="both", **options
-        )
-    else:
-        train, validation = keras.utils.image_dataset_from_directory(str(prepared.folder), **options), None
-    # Decode each image once (cache), then reshuffle the decoded batches each epoch.
-    import tensorflow as tf
-
-    train = train.cache().shuffle(64, seed=seed, reshuffle_each_iteration=True).prefetch(tf.data.AUTOTUNE)
-    if validation is not None:
-        validation = validation.cache().prefetch(tf.data.AUTOTUNE)
-    return train, validation
-
-
-def sample_batches(dataset, count: int = 3) -> list:
-    """A few (x, y) batches as NumPy arrays, e.g. for a check that needs real inputs before fitting."""
-    return [(np.asarray(x), np.asarray(y)) for x, y in dataset.take(count).as_numpy_iterator()]

@@ -18,7 +18,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import accelerator, artifacts, callbacks, numerics
+from . import accelerator, artifacts, callbacks, numerics, pipelines
 from . import data as datasets
 from . import model as models
 from .artifacts import RunError
@@ -75,11 +75,11 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     log.info("Training on %s: %s, TensorFlow %s", target, machine.describe(), tf.__version__)
 
     models.set_seed(cfg.seed, cfg.trainer.deterministic)
-    train_data, validation_data = datasets.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
+    train_data, validation_data = pipelines.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
     model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)
     probe_device = accelerator.assert_placement(tf, model, target)
     if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
-        batches = datasets.sample_batches(train_data, numerics.STEPS)
+        batches = pipelines.sample_batches(train_data, numerics.STEPS)
         numerics_record = check_agreement(tf, recipe, batches, target, stack)
     else:
         numerics_record = numerics.not_run("device.check_numerics is off for this device (auto: on for metal, cuda)")
