@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 import yaml
-from helpers import DEFAULT_PACKAGE, STACKS, TEMPLATE, bake
+from helpers import DEFAULT_PACKAGE, STACKS, TEMPLATE, bake, files_of, markdown_unescaped
 
 # The legacy projects the migration tests analyse (copied as they are: never rendered, never linted).
 LEGACY_FILES = [
@@ -35,6 +35,7 @@ LEGACY_FILES = [
 ]
 EXPECTED_FILES = {
     ".gitignore",
+    "LICENSE",
     "Makefile",
     "README.md",
     "bootstrap.py",
@@ -117,10 +118,6 @@ UNUSUAL_NAMES = [
 ]
 
 
-def files_of(project):
-    return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def default_project(tmp_path_factory):
     return bake(tmp_path_factory.mktemp("default"))
@@ -139,7 +136,7 @@ def test_unusual_names_give_a_sensible_slug_and_identifier(tmp_path, project_nam
     assert package.isascii() and package.isidentifier()
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["name"] == package
-    assert project_name.strip() in (project / "README.md").read_text(encoding="utf-8")
+    assert project_name.strip() in markdown_unescaped((project / "README.md").read_text(encoding="utf-8"))
 
 
 def test_hostile_text_survives_as_text(tmp_path):
