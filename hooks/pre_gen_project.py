@@ -73,7 +73,7 @@ def problems(answers):
     stacks = answers["_stacks"]["stacks"]
     stdlib = getattr(sys, "stdlib_module_names", STDLIB_FALLBACK)
 
-    for key in ("project_name", "author_name", "description"):
+    for key in ("project_name", "project_slug", "author_name", "description"):
         if re.search(r"[\x00-\x1f\x7f]", answers[key]):
             yield key, f"{key} contains a control character (a newline or tab?); use plain text."
 
