@@ -74,7 +74,7 @@ def git_init(project):
         for name, args in steps.items():
             result = git(*args, cwd=project)
             if result.returncode != 0:
-                reason = (result.stderr.strip() or result.stdout.strip() or f"exit status {result.returncode}")
+                reason = result.stderr.strip() or result.stdout.strip() or f"exit status {result.returncode}"
                 print(f"git: `git {name}` failed ({reason.splitlines()[-1]}); the project is kept.")
                 return
     except OSError as error:

@@ -85,16 +85,25 @@ def problems(answers):
 
     package = answers["package_name"]
     if not (package.isascii() and package.isidentifier()):
-        yield "package_name", (
-            f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
-            f"underscores, not starting with a digit (e.g. package_name=my_project)."
+        yield (
+            "package_name",
+            (
+                f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
+                f"underscores, not starting with a digit (e.g. package_name=my_project)."
+            ),
         )
     elif keyword.iskeyword(package):
-        yield "package_name", f"package_name {package!r} is a Python keyword; pick another (e.g. package_name={package}_app)."
+        yield (
+            "package_name",
+            f"package_name {package!r} is a Python keyword; pick another (e.g. package_name={package}_app).",
+        )
     elif package in SHADOWED or package in stdlib:
-        yield "package_name", (
-            f"package_name {package!r} would shadow the module {package!r} that the project or Python "
-            f"needs; pick another (e.g. package_name={package}_project)."
+        yield (
+            "package_name",
+            (
+                f"package_name {package!r} would shadow the module {package!r} that the project or Python "
+                f"needs; pick another (e.g. package_name={package}_project)."
+            ),
         )
 
     stack_id = answers["tensorflow_stack"]
@@ -103,17 +112,27 @@ def problems(answers):
     else:
         supported = stacks[stack_id]["python"]
         if answers["python_version"] not in supported:
-            yield "python_version", (
-                f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range "
-                f"({stacks[stack_id]['python_why']}): choose one of {', '.join(supported)}."
+            yield (
+                "python_version",
+                (
+                    f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range "
+                    f"({stacks[stack_id]['python_why']}): choose one of {', '.join(supported)}."
+                ),
             )
 
     if answers["bootstrap"] not in BOOTSTRAP_MODES:
-        yield "bootstrap", f"bootstrap {answers['bootstrap']!r} is unknown; choose one of: {', '.join(BOOTSTRAP_MODES)}."
+        yield (
+            "bootstrap",
+            f"bootstrap {answers['bootstrap']!r} is unknown; choose one of: {', '.join(BOOTSTRAP_MODES)}.",
+        )
 
     legacy = answers.get("legacy_project", "").strip()
     if legacy and not os.path.isdir(legacy_path(legacy)):
-        yield "legacy_project", f"legacy_project {legacy!r} does not exist or is not a folder; give the legacy project's folder or leave it empty."
+        yield (
+            "legacy_project",
+            f"legacy_project {legacy!r} does not exist or is not a folder; give the legacy project's folder "
+            "or leave it empty.",
+        )
 
 
 def legacy_path(answer):

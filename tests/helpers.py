@@ -43,7 +43,11 @@ def bake_cli(output_dir: Path, *answers: str, env: dict | None = None) -> subpro
 
 def files_of(project: Path) -> set:
     """Every file of a generated project, relative, .git's own files left out."""
-    return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file() and ".git" not in p.relative_to(project).parts[:1]}
+    return {
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(project).parts[:1]
+    }
 
 
 def markdown_unescaped(text: str) -> str:

@@ -30,7 +30,7 @@ def relock(stack_id: str) -> list:
         project = bake(Path(tmp), tensorflow_stack=stack_id, jupyter="yes", git_init="no")
         subprocess.run(["make", "lock"], cwd=project, check=True)
         targets = [LOCKS / target.format(stack=stack_id) for target in LOCK_FILES.values()]
-        for source, target in zip(LOCK_FILES, targets):
+        for source, target in zip(LOCK_FILES, targets, strict=True):
             shutil.copyfile(project / source, target)
     return targets
 

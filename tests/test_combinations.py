@@ -17,7 +17,6 @@ import re
 import subprocess
 import tomllib
 from itertools import cycle, product
-from pathlib import Path
 
 import pytest
 import yaml
@@ -28,14 +27,19 @@ from test_bake import EXPECTED_FILES
 FAST = os.environ.get("M1TF_FAST") == "1"
 PYTHONS = COOKIECUTTER_JSON["python_version"]
 VALID_PAIRS = [(stack_id, python) for stack_id, stack in STACKS["stacks"].items() for python in stack["python"]]
-INVALID_PAIRS = [(stack_id, python) for stack_id in STACKS["stacks"] for python in PYTHONS if python not in STACKS["stacks"][stack_id]["python"]]
+INVALID_PAIRS = [
+    (stack_id, python)
+    for stack_id in STACKS["stacks"]
+    for python in PYTHONS
+    if python not in STACKS["stacks"][stack_id]["python"]
+]
 
 
 def combinations(fast: bool = FAST) -> list:
     keys = [(stack, python, jupyter) for (stack, python), jupyter in product(VALID_PAIRS, COOKIECUTTER_JSON["jupyter"])]
     if fast:  # one per stack, alternating jupyter
         seen = {}
-        for stack, python, jupyter in keys:
+        for stack, python, _ in keys:
             seen.setdefault(stack, (stack, python, "yes" if len(seen) % 2 else "no"))
         keys = list(seen.values())
     licenses, git_inits = cycle(COOKIECUTTER_JSON["license"]), cycle(COOKIECUTTER_JSON["git_init"])
@@ -83,7 +87,9 @@ def test_the_combinations_cover_every_value_of_every_choice():
         for variable in ("tensorflow_stack", "jupyter", "license", "git_init"):
             assert {answers[variable] for answers in chosen} == set(COOKIECUTTER_JSON[variable]), (variable, fast)
     keys = [(a["tensorflow_stack"], a["python_version"], a["jupyter"]) for a in combinations(False)]
-    assert sorted(keys) == sorted((stack, python, jupyter) for (stack, python), jupyter in product(VALID_PAIRS, ("no", "yes")))
+    assert sorted(keys) == sorted(
+        (stack, python, jupyter) for (stack, python), jupyter in product(VALID_PAIRS, ("no", "yes"))
+    )
 
 
 def test_every_combination_has_exactly_its_files_all_rendered_and_parsing(baked):

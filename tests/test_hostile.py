@@ -35,9 +35,44 @@ settings.load_profile("template")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 JINJA = ("{{", "{%", "{#")
 FRAGMENTS = [
-    '"', "'", "\\", '"""', "'''", "\n", "\t", "{{", "}}", "{%", "%}", "{#", "${HOME}", "$(id)", "`id`", "%", "%s",
-    "ü", "日本語", "😀", "\u2028", "\u0085", "<b>", "*", "_", "# ", "- ", "1. ", "[x](y)", "&amp;", "|",
-    "\\n", "\\u0041", "=", "[tool]", "license = \"x\"", "'''; import os; os.system('id'); '''", "; rm -rf ~",
+    '"',
+    "'",
+    "\\",
+    '"""',
+    "'''",
+    "\n",
+    "\t",
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "{#",
+    "${HOME}",
+    "$(id)",
+    "`id`",
+    "%",
+    "%s",
+    "ü",
+    "日本語",
+    "😀",
+    "\u2028",
+    "\u0085",
+    "<b>",
+    "*",
+    "_",
+    "# ",
+    "- ",
+    "1. ",
+    "[x](y)",
+    "&amp;",
+    "|",
+    "\\n",
+    "\\u0041",
+    "=",
+    "[tool]",
+    'license = "x"',
+    "'''; import os; os.system('id'); '''",
+    "; rm -rf ~",
 ]
 ordinary_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 hostile_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), ordinary_text), max_size=12).map("".join)
@@ -82,7 +117,7 @@ def generated_answers(project: Path) -> dict:
 @given(field=st.sampled_from(["project_name", "author_name", "description"]), value=st.one_of(hostile_text, long_text))
 @example(field="description", value="- *not* a list \\* <b>x</b> [l](u) `c` \\_ 100% ${HOME} {{ x }} \"\"\" '''")
 @example(field="project_name", value="1. Lab \\` ü 😀 # x")
-@example(field="author_name", value="O'Neil \"Z\" \\ \\u0041 \u2028")
+@example(field="author_name", value='O\'Neil "Z" \\ \\u0041 \u2028')
 def test_free_text_lands_intact_or_is_refused_in_one_line(tmp_path, capfd, field, value):
     if field == "project_name":
         value = value[:120]  # the folder name derived from it must fit a file name (255 bytes): Known limits
@@ -171,7 +206,7 @@ def test_answers_cannot_inject_python_shell_or_toml(tmp_path, monkeypatch, capfd
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("HOME", str(tmp_path))
     payloads = {
-        "project_name": "x\"\"\"); import os; os.system('touch PWNED_NAME'); (\"\"\"",
+        "project_name": 'x"""); import os; os.system(\'touch PWNED_NAME\'); ("""',
         "author_name": "$(touch PWNED_SHELL) `touch PWNED_TICK`; touch PWNED_SEMI \\",
         "description": 'x", license = "Proprietary", readme = "y',
     }

@@ -51,7 +51,7 @@ def test_each_license_gives_its_file_and_the_metadata_the_backend_builds(tmp_pat
     if license_id == "Apache-2.0":
         assert text == (LICENSES / "Apache-2.0.txt").read_text(encoding="utf-8")
     else:
-        assert f"{datetime.datetime.now(datetime.timezone.utc).year}" in text and "Zoë O'Neil" in text
+        assert f"{datetime.datetime.now(datetime.UTC).year}" in text and "Zoë O'Neil" in text
     (tmp_path / "dist").mkdir()
     metadata = build_wheel(project, tmp_path / "dist", monkeypatch)
     assert metadata["License-Expression"] == [expression]
@@ -89,7 +89,10 @@ def test_git_init_commits_exactly_the_generated_files(tmp_path, git_env, capfd):
     out = capfd.readouterr().out
     assert "git: created a repository with a first commit" in out
     assert set(git(project, "ls-files").splitlines()) == files_of(project)
-    assert git(project, "log", "--format=%an <%ae>|%s") == "Ada Lovelace <noreply@example.invalid>|Generated from m1tf-template\n"
+    assert (
+        git(project, "log", "--format=%an <%ae>|%s")
+        == "Ada Lovelace <noreply@example.invalid>|Generated from m1tf-template\n"
+    )
     assert git(project, "status", "--porcelain") == ""
     # what bootstrap and a training run write later is never committed, nor shown as new
     for path in (".venv/bin/python", "outputs/2026-11-28/run/metrics.json", "src/x/__pycache__/m.pyc"):

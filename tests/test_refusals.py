@@ -10,6 +10,7 @@ import sys
 import pytest
 from helpers import TEMPLATE, bake_cli, files_of
 
+
 def pasted_command(stderr: str) -> str:
     """What the refusal gives back to paste: everything after its "Nothing was written" line (a quoted
     answer may span lines)."""
@@ -122,7 +123,7 @@ def test_a_refused_interactive_session_gives_a_command_that_pasted_with_the_fix_
     env = cookiecutter_on_path(tmp_path)
     work = tmp_path / "work dir"
     work.mkdir()
-    author = "O'Neil \"$HOME\" `id` \\ 100%"
+    author = 'O\'Neil "$HOME" `id` \\ 100%'
     typed = [
         "My Lab",  # project_name
         "",  # project_slug: default
@@ -138,7 +139,12 @@ def test_a_refused_interactive_session_gives_a_command_that_pasted_with_the_fix_
         "",  # legacy_project: none
     ]
     result = subprocess.run(
-        ["cookiecutter", str(TEMPLATE)], input="\n".join(typed) + "\n", cwd=work, env=env, capture_output=True, text=True
+        ["cookiecutter", str(TEMPLATE)],
+        input="\n".join(typed) + "\n",
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0 and list(work.iterdir()) == []
     assert result.stderr.startswith("ERROR: python_version '3.12' is outside the keras2-legacy stack's range")
