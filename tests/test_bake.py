@@ -211,6 +211,12 @@ def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):
     assert data["generated_with"]["template"] == str(TEMPLATE)
     assert data["generated_with"]["answers"]["project_name"] == 'Zoë "Q" <Lab>'
     assert data["generated_with"]["answers"]["package_name"] == "zoe_q_lab"
+    # the options too, so that the migration's regenerate command keeps them
+    assert {key: data["generated_with"]["answers"][key] for key in ("license", "jupyter", "git_init")} == {
+        "license": "MIT",
+        "jupyter": "no",
+        "git_init": "no",
+    }
 
 
 def test_the_legacy_fixtures_are_copied_byte_for_byte(default_project):
