@@ -214,3 +214,25 @@ def test_make_kernel_registers_the_project_venv_as_a_jupyter_kernel(tmp_path):
     assert spec["display_name"] == 'Zoë\'s "Lab" Project (.venv)'
     assert spec["argv"][0] == str(project / ".venv" / "bin" / "python")
     assert not (tmp_path / "home" / ".local").exists()
+
+
+@pytest.mark.parametrize("jupyter", ["yes", "no"])
+def test_bootstrap_registers_the_kernel_only_after_a_successful_install_and_only_with_jupyter(
+    tmp_path, monkeypatch, capsys, jupyter
+):
+    bootstrap = load_bootstrap(bake(tmp_path, jupyter=jupyter))
+    calls = []
+    monkeypatch.setattr(bootstrap, "find_uv", lambda: ["uv"])
+    monkeypatch.setattr(bootstrap, "choose_python", lambda *args: ((3, 11, 0), "x86_64", "/usr/bin/python3.11"))
+    for step in ("ensure_venv", "install", "check", "register_kernel"):
+        monkeypatch.setattr(bootstrap, step, lambda *args, step=step: calls.append(step))
+    assert bootstrap.main([]) == 0
+    assert calls == ["ensure_venv", "install", "check"] + (["register_kernel"] if jupyter == "yes" else [])
+
+    def failed_install(*args):
+        raise bootstrap.BootstrapError("installing the locked stack failed")
+
+    calls.clear()
+    monkeypatch.setattr(bootstrap, "install", failed_install)
+    assert bootstrap.main([]) == 1
+    assert calls == ["ensure_venv"]  # no kernel for a .venv that is not set up
