@@ -1,5 +1,7 @@
-"""Keep the chosen stack's lock as requirements.lock, run bootstrap.py unless bootstrap=skip, then,
-with legacy_project set, analyse that project into migration/ with the new .venv's Python.
+"""Keep the chosen stack's lock as requirements.lock (and its Jupyter overlay with jupyter=yes) and the
+chosen licence as LICENSE, make the first git commit (git_init=yes) before anything else is written, run
+bootstrap.py unless bootstrap=skip, then, with legacy_project set, analyse that project into migration/
+with the new .venv's Python.
 
 The hook always exits 0: a failing hook makes cookiecutter delete the project it just wrote, and an
 install or a migration that fails (no network, no suitable Python, a crash) must never cost the user
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+COMMIT_MESSAGE = "Generated from m1tf-template"
 
 
 def legacy_path(answer):
@@ -44,10 +47,53 @@ def migrate(project, legacy, ready):
         )
 
 
+def git(*args, cwd):
+    """git with an argument list; GIT_DIR and friends are dropped so no other repository is touched."""
+    env = {key: value for key, value in os.environ.items() if key not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def git_init(project):
+    """`git init` and a first commit of exactly the generated files (no .venv exists yet). Skipped with one
+    line without git or inside a repository; a git failure is one line and never fails the hook."""
+    if not shutil.which("git"):
+        print("git: not found, so no repository was created (git_init=yes); run `git init` later.")
+        return
+    try:
+        inside = git("rev-parse", "--is-inside-work-tree", cwd=project.parent)
+        if inside.returncode == 0 and inside.stdout.strip() == "true":
+            print(f"git: {project.parent} is already inside a git repository, so no new one was created.")
+            return
+        identity = []
+        if git("config", "user.name", cwd=project.parent).returncode != 0:
+            identity += ["-c", f"user.name={ANSWERS['author_name'].strip() or 'm1tf-template'}"]
+        if git("config", "user.email", cwd=project.parent).returncode != 0:
+            identity += ["-c", "user.email=noreply@example.invalid"]
+        steps = {"init": ["init", "--quiet"], "add": ["add", "--all"]}
+        steps["commit"] = [*identity, "commit", "--quiet", "-m", COMMIT_MESSAGE]
+        for name, args in steps.items():
+            result = git(*args, cwd=project)
+            if result.returncode != 0:
+                reason = result.stderr.strip() or result.stdout.strip() or f"exit status {result.returncode}"
+                print(f"git: `git {name}` failed ({reason.splitlines()[-1]}); the project is kept.")
+                return
+    except OSError as error:
+        print(f"git: {error}; the project is kept, without a first commit.")
+        return
+    print(f"git: created a repository with a first commit of the generated files ({COMMIT_MESSAGE!r}).")
+
+
 def main():
     project = Path.cwd()
-    (project / "locks" / f"{ANSWERS['tensorflow_stack']}.txt").replace(project / "requirements.lock")
+    stack_id = ANSWERS["tensorflow_stack"]
+    (project / "locks" / f"{stack_id}.txt").replace(project / "requirements.lock")
+    if ANSWERS["jupyter"] == "yes":
+        (project / "locks" / f"{stack_id}.jupyter.txt").replace(project / "requirements-jupyter.lock")
     shutil.rmtree(project / "locks")
+    (project / "licenses" / f"{ANSWERS['license']}.txt").replace(project / "LICENSE")
+    shutil.rmtree(project / "licenses")
+    if ANSWERS["git_init"] == "yes":
+        git_init(project)
     mode = ANSWERS["bootstrap"]
     legacy = ANSWERS.get("legacy_project", "").strip()
     if mode == "skip":

@@ -1,13 +1,14 @@
-"""Refuse bad answers before cookiecutter writes any file.
+"""Refuse bad answers before cookiecutter writes any file, and give them back ready to paste.
 
 Runs with cookiecutter's own interpreter (stdlib only). The answers arrive as JSON data: `tojson`
-escapes quotes, so no answer can break out of the string literal below.
+escapes every quote (and `'` as \\u0027), so no answer can end the raw string literal below.
 """
 
 import json
 import keyword
 import os
 import re
+import shlex
 import sys
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
@@ -68,50 +69,70 @@ BOOTSTRAP_MODES = ("auto", "uv", "pip", "skip")
 
 
 def problems(answers):
+    """(key, why) for each answer that would break the project."""
     stacks = answers["_stacks"]["stacks"]
     stdlib = getattr(sys, "stdlib_module_names", STDLIB_FALLBACK)
 
-    for key in ("project_name", "author_name", "description"):
+    for key in ("project_name", "project_slug", "author_name", "description"):
         if re.search(r"[\x00-\x1f\x7f]", answers[key]):
-            yield f"{key} contains a control character (a newline or tab?); use plain text."
+            yield key, f"{key} contains a control character (a newline or tab?); use plain text."
 
     slug = answers["project_slug"]
     if not slug.strip():
-        yield "project_slug is empty: give a project_name with letters or digits, or set project_slug."
+        yield "project_slug", "project_slug is empty: give a project_name with letters or digits, or set project_slug."
     elif "/" in slug or "\\" in slug or ".." in slug or slug.startswith("."):
-        yield f"project_slug {slug!r} must be a plain folder name (no '/', '\\', '..' or leading '.')."
+        yield "project_slug", f"project_slug {slug!r} must be a plain folder name (no '/', '\\', '..' or leading '.')."
 
     package = answers["package_name"]
     if not (package.isascii() and package.isidentifier()):
         yield (
-            f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
-            f"underscores, not starting with a digit (e.g. package_name=my_project)."
+            "package_name",
+            (
+                f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
+                f"underscores, not starting with a digit (e.g. package_name=my_project)."
+            ),
         )
     elif keyword.iskeyword(package):
-        yield f"package_name {package!r} is a Python keyword; pick another (e.g. package_name={package}_app)."
+        yield (
+            "package_name",
+            f"package_name {package!r} is a Python keyword; pick another (e.g. package_name={package}_app).",
+        )
     elif package in SHADOWED or package in stdlib:
         yield (
-            f"package_name {package!r} would shadow the module {package!r} that the project or Python "
-            f"needs; pick another (e.g. package_name={package}_project)."
+            "package_name",
+            (
+                f"package_name {package!r} would shadow the module {package!r} that the project or Python "
+                f"needs; pick another (e.g. package_name={package}_project)."
+            ),
         )
 
     stack_id = answers["tensorflow_stack"]
     if stack_id not in stacks:
-        yield f"tensorflow_stack {stack_id!r} is unknown; choose one of: {', '.join(stacks)}."
+        yield "tensorflow_stack", f"tensorflow_stack {stack_id!r} is unknown; choose one of: {', '.join(stacks)}."
     else:
         supported = stacks[stack_id]["python"]
         if answers["python_version"] not in supported:
             yield (
-                f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range "
-                f"({stacks[stack_id]['python_why']}): choose one of {', '.join(supported)}."
+                "python_version",
+                (
+                    f"python_version {answers['python_version']!r} is outside the {stack_id} stack's range "
+                    f"({stacks[stack_id]['python_why']}): choose one of {', '.join(supported)}."
+                ),
             )
 
     if answers["bootstrap"] not in BOOTSTRAP_MODES:
-        yield f"bootstrap {answers['bootstrap']!r} is unknown; choose one of: {', '.join(BOOTSTRAP_MODES)}."
+        yield (
+            "bootstrap",
+            f"bootstrap {answers['bootstrap']!r} is unknown; choose one of: {', '.join(BOOTSTRAP_MODES)}.",
+        )
 
     legacy = answers.get("legacy_project", "").strip()
     if legacy and not os.path.isdir(legacy_path(legacy)):
-        yield f"legacy_project {legacy!r} does not exist or is not a folder; give the legacy project's folder or leave it empty."
+        yield (
+            "legacy_project",
+            f"legacy_project {legacy!r} does not exist or is not a folder; give the legacy project's folder "
+            "or leave it empty.",
+        )
 
 
 def legacy_path(answer):
@@ -122,11 +143,34 @@ def legacy_path(answer):
     return os.path.join(os.environ.get("PWD", ""), path) if not os.path.isabs(path) else path
 
 
+def default_package(slug):
+    """package_name's default in cookiecutter.json, from a slug."""
+    name = slug.replace("-", "_")
+    return ("pkg_" if name[:1].isdigit() else "") + name
+
+
+def paste_back(answers, refused):
+    """The cookiecutter command that gives every answer again, shell-quoted, the refused one last: pasted
+    as it is, it is refused again with the same line; with that last answer fixed, it generates."""
+    command = ["cookiecutter", answers["_template"], "--no-input"]
+    if answers.get("_checkout"):
+        command += ["--checkout", answers["_checkout"]]
+    started_in = os.environ.get("PWD")
+    if not started_in or os.path.realpath(answers["_output_dir"]) != os.path.realpath(started_in):
+        command += ["-o", answers["_output_dir"]]
+    keys = sorted(key for key in answers if not key.startswith("_") and key != refused) + [refused]
+    if refused == "project_slug" and answers["package_name"] == default_package(answers["project_slug"]):
+        keys.remove("package_name")  # derived from the refused slug: let the fixed slug derive it again
+    return " ".join(shlex.quote(part) for part in command + [f"{key}={answers[key]}" for key in keys])
+
+
 def main():
     # One line for the first problem: later checks often only repeat it (a bad slug makes a bad package).
-    problem = next(problems(ANSWERS), None)
+    refused, problem = next(problems(ANSWERS), (None, None))
     if problem:
         print(f"ERROR: {problem}", file=sys.stderr)
+        print(f"Nothing was written. Your answers, with {refused} last to fix, as one command:", file=sys.stderr)
+        print(paste_back(ANSWERS, refused), file=sys.stderr)
         return 1
     return 0
 

@@ -7,8 +7,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 from helpers import LEGACY_FIXTURES, bake_cli, env_with_uv
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compile_each_template_once():
+    """cookiecutter builds a new Jinja environment per bake and compiles every file again; the in-process
+    bakes here (hundreds: every option combination, hypothesis) reuse the compiled code of an unchanged
+    source instead. Rendering, hooks and files stay real; it halves a bake (0.8 s to 0.45 s)."""
+    compile_source = jinja2.Environment.compile
+    compiled = {}
+
+    def compile_once(self, source, name=None, filename=None, raw=False, defer_init=False):
+        key = (type(self), tuple(sorted(self.extensions)), source, name, filename, raw, defer_init)
+        if key not in compiled:
+            compiled[key] = compile_source(self, source, name, filename, raw, defer_init)
+        return compiled[key]
+
+    jinja2.Environment.compile = compile_once
+    yield
+    jinja2.Environment.compile = compile_source
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,10 @@ os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 
 
 def bake(output_dir: Path, **answers: str) -> Path:
-    """Generate a project without bootstrapping it (unless bootstrap= says otherwise)."""
+    """Generate a project without bootstrapping it and without a git repository (unless bootstrap= or
+    git_init= say otherwise: the git tests and the shared bootstrapped project ask for one)."""
     answers.setdefault("bootstrap", "skip")
+    answers.setdefault("git_init", "no")
     return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
 
 
@@ -37,6 +39,20 @@ def bake_cli(output_dir: Path, *answers: str, env: dict | None = None) -> subpro
         text=True,
         env=env,
     )
+
+
+def files_of(project: Path) -> set:
+    """Every file of a generated project, relative, .git's own files left out."""
+    return {
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(project).parts[:1]
+    }
+
+
+def markdown_unescaped(text: str) -> str:
+    """Markdown source with CommonMark's backslash escapes of ASCII punctuation undone: the text a reader sees."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
 
 
 def run(command: list, cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:

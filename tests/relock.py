@@ -1,4 +1,6 @@
-"""Regenerate the template's locks: bake each stack, run the project's own `make lock`, copy it back.
+"""Regenerate the template's locks: bake each stack with jupyter=yes, run the project's own `make lock`
+(one uv resolution), copy requirements.lock back as locks/<stack>.txt and requirements-jupyter.lock,
+what ipykernel adds on top, as locks/<stack>.jupyter.txt.
 
     python tests/relock.py [STACK ...]
 
@@ -19,13 +21,18 @@ from helpers import STACKS, TEMPLATE, bake
 LOCKS = TEMPLATE / "{{cookiecutter.project_slug}}" / "locks"
 
 
-def relock(stack_id: str) -> Path:
+# Each generated lock file and the template lock it is copied to ({stack}: the stack's id).
+LOCK_FILES = {"requirements.lock": "{stack}.txt", "requirements-jupyter.lock": "{stack}.jupyter.txt"}
+
+
+def relock(stack_id: str) -> list:
     with tempfile.TemporaryDirectory() as tmp:
-        project = bake(Path(tmp), tensorflow_stack=stack_id)
+        project = bake(Path(tmp), tensorflow_stack=stack_id, jupyter="yes", git_init="no")
         subprocess.run(["make", "lock"], cwd=project, check=True)
-        target = LOCKS / f"{stack_id}.txt"
-        shutil.copyfile(project / "requirements.lock", target)
-    return target
+        targets = [LOCKS / target.format(stack=stack_id) for target in LOCK_FILES.values()]
+        for source, target in zip(LOCK_FILES, targets, strict=True):
+            shutil.copyfile(project / source, target)
+    return targets
 
 
 if __name__ == "__main__":

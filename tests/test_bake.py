@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 import yaml
-from helpers import DEFAULT_PACKAGE, STACKS, TEMPLATE, bake
+from helpers import DEFAULT_PACKAGE, STACKS, TEMPLATE, bake, files_of, markdown_unescaped
 
 # The legacy projects the migration tests analyse (copied as they are: never rendered, never linted).
 LEGACY_FILES = [
@@ -35,6 +35,7 @@ LEGACY_FILES = [
 ]
 EXPECTED_FILES = {
     ".gitignore",
+    "LICENSE",
     "Makefile",
     "README.md",
     "bootstrap.py",
@@ -118,10 +119,6 @@ UNUSUAL_NAMES = [
 ]
 
 
-def files_of(project):
-    return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def default_project(tmp_path_factory):
     return bake(tmp_path_factory.mktemp("default"))
@@ -140,7 +137,7 @@ def test_unusual_names_give_a_sensible_slug_and_identifier(tmp_path, project_nam
     assert package.isascii() and package.isidentifier()
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["name"] == package
-    assert project_name.strip() in (project / "README.md").read_text(encoding="utf-8")
+    assert project_name.strip() in markdown_unescaped((project / "README.md").read_text(encoding="utf-8"))
 
 
 def test_hostile_text_survives_as_text(tmp_path):
@@ -215,6 +212,12 @@ def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):
     assert data["generated_with"]["template"] == str(TEMPLATE)
     assert data["generated_with"]["answers"]["project_name"] == 'Zoë "Q" <Lab>'
     assert data["generated_with"]["answers"]["package_name"] == "zoe_q_lab"
+    # the options too, so that the migration's regenerate command keeps them
+    assert {key: data["generated_with"]["answers"][key] for key in ("license", "jupyter", "git_init")} == {
+        "license": "MIT",
+        "jupyter": "no",
+        "git_init": "no",
+    }
 
 
 def test_the_legacy_fixtures_are_copied_byte_for_byte(default_project):

@@ -34,3 +34,15 @@ def test_every_pin_of_every_stack_is_in_the_readme_table():
             for requirement in requirements:
                 package, _, version = requirement.partition(";")[0].partition("==")
                 assert package in README and version in README, requirement
+
+
+def test_the_python_version_prompt_names_the_stacks_that_support_each_version():
+    choices = COOKIECUTTER_JSON["python_version"]
+    assert choices[0] == "3.11"  # the default
+    everything = {python for stack in STACKS["stacks"].values() for python in stack["python"]}
+    assert set(choices) == everything
+    labels = COOKIECUTTER_JSON["__prompts__"]["python_version"]
+    for python in choices:
+        version, _, named = labels[python].partition(": ")
+        supporting = [stack_id for stack_id, stack in STACKS["stacks"].items() if python in stack["python"]]
+        assert version == python and named.removesuffix(" only").split(", ") == supporting, labels[python]

@@ -86,7 +86,9 @@ def test_every_lock_carries_hashes():
         entries = re.split(r"\n(?=[A-Za-z0-9])", text.strip())  # an entry: its pin line and hash lines
         unhashed = [entry.split()[0] for entry in entries if "--hash=sha256:" not in entry]
         assert len(entries) > 20 and unhashed == [], f"{stack_id}: {unhashed}"
-        assert sorted(path.stem for path in LOCKS.glob("*.txt")) == sorted(STACKS["stacks"])
+        # each stack's lock and its Jupyter overlay (tests/relock.py LOCK_FILES), nothing else
+        overlays = {f"{stack}.jupyter" for stack in STACKS["stacks"]}
+        assert sorted(path.stem for path in LOCKS.glob("*.txt")) == sorted(set(STACKS["stacks"]) | overlays)
 
 
 def test_the_community_plugin_is_locked_as_its_published_sdist():
@@ -154,3 +156,57 @@ def test_macos_arm64_resolution_holds_exactly_the_pinned_metal_pair(pyprojects, 
         assert req.specifier.contains(resolved[req.name]), f"{req.name} {resolved[req.name]} outside {req}"
     assert "tensorflow-cpu" not in resolved
     assert_metal_pair_loads(resolved, stack_id)
+
+
+@pytest.fixture(scope="module")
+def jupyter_pyprojects(tmp_path_factory):
+    base = tmp_path_factory.mktemp("jupyter")
+    return {stack_id: bake(base / stack_id, tensorflow_stack=stack_id, jupyter="yes") for stack_id in STACKS["stacks"]}
+
+
+def assert_overlay_agrees(base_text: str, overlay_text: str, project, stack_id: str):
+    """The overlay adds ipykernel, every entry hash-pinned; a package it shares with the base lock has the
+    same version (one resolution); together they satisfy the jupyter project's pyproject."""
+    base, overlay = lock_entries(base_text), lock_entries(overlay_text)
+    assert "ipykernel" in {req.name for req in overlay} and "ipykernel" not in {req.name for req in base}
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", overlay_text.strip()):
+        assert "--hash=sha256:" in entry, entry.splitlines()[0]
+    stack = STACKS["stacks"][stack_id]
+    for python in stack["python"]:
+        for platform in stack["requirements"]:
+            env = environment(platform, python)
+            base_pins = pins_for(base, env)
+            for req in applicable(overlay, env):
+                version = next(iter(req.specifier)).version
+                assert base_pins.get(req.name, version) == version, f"{platform}/{python}: {req}"
+    # a package both hold (the overlay's marker is wider, the version the same: checked above) counts once
+    names = {req.name for req in base}
+    added = [e for e in re.split(r"\n(?=[A-Za-z0-9])", overlay_text.strip()) if lock_entries(e)[0].name not in names]
+    for python in stack["python"]:
+        assert_lock_agrees(base_text + "\n".join(added) + "\n", project, stack_id, python)
+
+
+@pytest.mark.parametrize("stack_id", list(STACKS["stacks"]))
+def test_every_jupyter_overlay_adds_ipykernel_hash_pinned_on_top_of_its_unchanged_base(jupyter_pyprojects, stack_id):
+    base_text = (LOCKS / f"{stack_id}.txt").read_text(encoding="utf-8")
+    overlay_text = (LOCKS / f"{stack_id}.jupyter.txt").read_text(encoding="utf-8")
+    assert_overlay_agrees(base_text, overlay_text, jupyter_pyprojects[stack_id], stack_id)
+
+
+@pytest.mark.network
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_lock_in_a_jupyter_project_regenerates_the_lock_and_its_overlay(tmp_path):
+    project = bake(tmp_path, tensorflow_stack="keras2-legacy", jupyter="yes")
+    for name in ("requirements.lock", "requirements-jupyter.lock"):
+        (project / name).unlink()
+    result = subprocess.run(
+        ["make", "lock"], cwd=project, capture_output=True, text=True, env=env_with_uv(), timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in project.iterdir() if p.suffix in (".lock", ".tmp")) == [
+        "requirements-jupyter.lock",
+        "requirements.lock",
+    ]
+    base_text = (project / "requirements.lock").read_text(encoding="utf-8")
+    overlay_text = (project / "requirements-jupyter.lock").read_text(encoding="utf-8")
+    assert_overlay_agrees(base_text, overlay_text, project, "keras2-legacy")

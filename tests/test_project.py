@@ -245,3 +245,14 @@ def test_the_apple_silicon_keras_pin_trains_and_agrees_here(tmp_path, stack_id):
         cwd=project,
     )
     assert tests.returncode == 0 and " passed" in tests.stdout, tests.stdout[-4000:] + tests.stderr[-2000:]
+
+
+def test_the_first_commit_holds_the_generated_files_and_never_the_venv(bootstrapped):
+    """git_init=yes (the default) committed before bootstrap: .venv and what bootstrap and the migration
+    wrote are not in the commit, and .venv is ignored, not shown as new."""
+    tracked = run(["git", "ls-files"], cwd=bootstrapped).stdout.splitlines()
+    assert "pyproject.toml" in tracked and "LICENSE" in tracked and "requirements.lock" in tracked
+    assert not [name for name in tracked if name.startswith((".venv/", "migration/"))]
+    ignored = run(["git", "status", "--porcelain", "--ignored"], cwd=bootstrapped).stdout.splitlines()
+    assert "!! .venv/" in ignored
+    assert [line for line in ignored if not line.startswith("!!")] == ["?? migration/"]

@@ -2,6 +2,7 @@
 """Set up this project: check the machine, pick a suitable Python, create .venv, install the stack.
 
     python3 bootstrap.py [--installer auto|uv|pip] [--python PATH]
+    python3 bootstrap.py --kernel      (Jupyter projects: register .venv as a Jupyter kernel)
 
 Standard library only, so any Python 3 can run it. Safe to run again: a healthy .venv is reused and
 the install brings it back in line with requirements.lock. It never installs into an activated outside
@@ -28,6 +29,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 LOCK = ROOT / "requirements.lock"
+# Locks installed on top of requirements.lock when the project has them, each holding only what its
+# feature adds, resolved together with requirements.lock (`make lock`) so shared pins agree.
+OVERLAY_LOCKS = (ROOT / "requirements-jupyter.lock",)
+JUPYTER_LOCK = ROOT / "requirements-jupyter.lock"
 RETRY = f"cd {shlex.quote(str(ROOT))} && python3 bootstrap.py"
 # Version, arch, and the base interpreter behind a virtualenv's (a tool's throwaway venv must not be .venv's base).
 PROBE = (
@@ -190,6 +195,22 @@ def ensure_venv(target: tuple, installer: list | None) -> None:
         run("creating .venv", [python, "-m", "venv", "--clear", str(VENV)])
 
 
+def lock_entries(text: str) -> list:
+    """The entries of a hash-pinned lock: each a pin line with its hash lines."""
+    return [entry.strip() for entry in re.split(r"\n(?=[A-Za-z0-9])", text.strip()) if entry.strip()]
+
+
+def overlay(full: str, base: str) -> str:
+    """The entries of `full` that `base` does not hold as they are: what a feature adds (`make lock`)."""
+    present = set(lock_entries(base))
+    return "".join(entry + "\n" for entry in lock_entries(full) if entry not in present)
+
+
+def lock_files() -> list:
+    """requirements.lock and the overlay locks this project has, installed together in one step."""
+    return [LOCK] + [path for path in OVERLAY_LOCKS if path.exists()]
+
+
 def split_lock(text: str, names: tuple) -> tuple:
     """(the lock without the named distributions, their entries alone with the platform marker dropped):
     an entry is a pin line and its hash lines. The caller has decided to build those here."""
@@ -281,11 +302,25 @@ def install(installer: list | None, stack, machine) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lock = Path(tmp) / LOCK.name
         lock.write_text(locked)
-        run("installing the locked stack (hashes checked)", pip + ["--require-hashes", "-r", lock])
+        requirements = [arg for path in [lock, *lock_files()[1:]] for arg in ("-r", path)]
+        run("installing the locked stack (hashes checked)", pip + ["--require-hashes", *requirements])
     if built_here:
         tensorflow = venv_versions(("tensorflow",))["tensorflow"]
         build_plugins(pip + rebuild, build_lock, built_here, tensorflow)
     run("installing the project", pip + ["--no-deps", "-e", "."])
+
+
+def register_kernel() -> None:
+    """A Jupyter kernel named after the project that runs .venv's Python (`ipykernel install --user`)."""
+    answers = json.loads((ROOT / "src" / PACKAGE / "stack.json").read_text(encoding="utf-8"))["generated_with"]
+    slug, name = answers["answers"]["project_slug"], answers["answers"]["project_name"]
+    # Jupyter accepts kernel names of ASCII letters, digits, '.', '_' and '-' only.
+    kernel = slug if re.fullmatch(r"[A-Za-z0-9._-]+", slug) else PACKAGE
+    run(
+        f"registering the Jupyter kernel {kernel!r}",
+        [VENV_PYTHON, "-m", "ipykernel", "install", "--user", "--name", kernel, "--display-name", f"{name} (.venv)"],
+        hint="Is .venv set up? Run python3 bootstrap.py first.",
+    )
 
 
 def check() -> None:
@@ -302,11 +337,22 @@ def main(argv: list | None = None) -> int:
         help="auto: uv when it is installed, else pip (default)",
     )
     parser.add_argument("--python", help="interpreter for .venv (default: found automatically)")
+    parser.add_argument("--kernel", action="store_true", help="only register .venv as a Jupyter kernel")
+    parser.add_argument("--overlay", nargs=2, metavar=("FULL", "BASE"), help=argparse.SUPPRESS)  # make lock
     args = parser.parse_args(argv)
+    if args.overlay:
+        full, base = (Path(name).read_text(encoding="utf-8") for name in args.overlay)
+        sys.stdout.write(overlay(full, base))
+        return 0
 
     stack = stack_info.load_stack()
     machine = stack_info.this_machine()
     try:
+        if args.kernel:
+            if not JUPYTER_LOCK.exists():
+                raise BootstrapError(f"{JUPYTER_LOCK.name} is missing: this project was generated without Jupyter.")
+            register_kernel()
+            return 0
         problem = stack_info.machine_problem(machine, stack)
         if problem:
             raise BootstrapError(problem)
@@ -322,6 +368,8 @@ def main(argv: list | None = None) -> int:
         ensure_venv(python, installer)
         install(installer, stack, machine)
         check()
+        if JUPYTER_LOCK.exists():
+            register_kernel()
     except BootstrapError as error:
         print(
             f"\nbootstrap: ERROR: {error}\nYour project files are untouched. Once fixed, run again:\n    {RETRY}",
