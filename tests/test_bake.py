@@ -38,6 +38,7 @@ EXPECTED_FILES = {
     "Makefile",
     "README.md",
     "bootstrap.py",
+    "bootstrap_faults.py",
     "pyproject.toml",
     "requirements.lock",
     "src/PKG/__init__.py",

@@ -36,21 +36,19 @@ PROBE = (
 )
 
 
-def load_stack_module():
-    """The package's stack.py, loaded by path: the package is not installed yet."""
-    path = ROOT / "src" / PACKAGE / "stack.py"
-    spec = importlib.util.spec_from_file_location("_project_stack", path)
+def load_module(name: str, path: Path):
+    """A module loaded by path: the package is not installed yet, and this script may itself be loaded by
+    path (the tests), so its folder is not necessarily on sys.path."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
-stack_info = load_stack_module()
-
-
-class BootstrapError(Exception):
-    """A problem the user can fix; the message says how."""
+stack_info = load_module("_project_stack", ROOT / "src" / PACKAGE / "stack.py")
+faults = load_module("_bootstrap_faults", ROOT / "bootstrap_faults.py")
+BootstrapError = faults.BootstrapError
 
 
 def say(message: str) -> None:
@@ -126,10 +124,9 @@ def choose_python(stack, machine, requested: str | None, uv: list | None) -> tup
     running = "{}.{}".format(*sys.version_info[:2])
     raise BootstrapError(
         f"No Python {supported} found (this one is {running}; the {stack.id} stack needs {supported}). "
-        f"Install one, then run this again:\n"
-        f"    uv python install {stack.preferred_python}     # or: brew install python@{stack.preferred_python}"
-        f"  /  pyenv install {stack.preferred_python}\n"
-        f'    python3 bootstrap.py --python "$(uv python find {stack.preferred_python})"'
+        f"Install one (`uv python install {stack.preferred_python}`, `brew install python@{stack.preferred_python}` "
+        f"or `pyenv install {stack.preferred_python}`) and run this again, or name it: "
+        f'`python3 bootstrap.py --python "$(uv python find {stack.preferred_python})"`.'
     )
 
 
@@ -153,37 +150,25 @@ def clean_env() -> dict:
     return env
 
 
-NETWORK_HINT = (
-    "No network, or the package index cannot be reached? Reconnect and run again. A hash mismatch means a "
-    "download differs from requirements.lock: run again, and if it persists regenerate the lock (make lock)."
-)
+NETWORK_HINT = "Check the network and the package index, then run again."
 
 
 def run(step: str, command: list, hint: str = NETWORK_HINT) -> None:
-    say(f"{step}: {' '.join(map(str, command))}")
-    try:
-        result = subprocess.run([str(part) for part in command], cwd=ROOT, env=clean_env())
-    except OSError as error:
-        raise BootstrapError(f"{step} failed: {error}") from None
-    if result.returncode != 0:
-        raise BootstrapError(f"{step} failed (exit status {result.returncode}); the cause is printed above. {hint}")
+    """One step, with an argument list (never a shell); a failure becomes a one-line BootstrapError."""
+    say(f"{step}: {shlex.join(map(str, command))}")
+    faults.run_step(step, command, cwd=ROOT, env=clean_env(), otherwise=hint)
 
 
 def ensure_venv(target: tuple, installer: list | None) -> None:
+    """Reuse a healthy .venv of the chosen Python; rebuild any other (see bootstrap_faults.venv_problem)."""
     existing = probe(str(VENV_PYTHON)) if VENV_PYTHON.exists() else None
     python = target[2]
-    if existing and existing[:2] == target[:2]:  # same version and arch: keep it
-        say(f"reusing .venv (Python {'.'.join(map(str, existing[0]))})")
-        return
-    if VENV.exists():
-        say(
-            "rebuilding .venv: "
-            + (
-                f"it has Python {'.'.join(map(str, existing[0]))} {existing[1]}, not the chosen one"
-                if existing
-                else "its Python no longer runs"
-            )
-        )
+    if VENV.exists() or VENV.is_symlink():
+        problem = faults.venv_problem(VENV, existing, target)
+        if problem is None:
+            say(f"reusing .venv (Python {'.'.join(map(str, existing[0]))})")
+            return
+        say(f"rebuilding .venv: {problem}")
     if installer:
         run("creating .venv", installer + ["venv", "--clear", "--no-python-downloads", "--python", python, str(VENV)])
     else:
@@ -277,6 +262,7 @@ def install(installer: list | None, stack, machine) -> None:
         problem = build_tools_problem()
         if problem:
             raise BootstrapError(problem)
+    (VENV / faults.COMPLETE_MARKER).unlink(missing_ok=True)  # until the last step below succeeds
     locked, build_lock = split_lock(LOCK.read_text(encoding="utf-8"), built_here)
     with tempfile.TemporaryDirectory() as tmp:
         lock = Path(tmp) / LOCK.name
@@ -286,11 +272,18 @@ def install(installer: list | None, stack, machine) -> None:
         tensorflow = venv_versions(("tensorflow",))["tensorflow"]
         build_plugins(pip + rebuild, build_lock, built_here, tensorflow)
     run("installing the project", pip + ["--no-deps", "-e", "."])
+    (VENV / faults.COMPLETE_MARKER).write_text(f"{LOCK.name} and {PACKAGE} installed by bootstrap.py\n")
 
 
 def check() -> None:
     hint = "The doctor's verdict above names the cause and the cure; .venv is kept."
     run("checking the result", [VENV_PYTHON, "-m", f"{PACKAGE}.doctor"], hint=hint)
+
+
+def error_line(problem: str) -> str:
+    """The one line bootstrap ends with on stderr: what happened, what to do, and how to finish afterwards."""
+    problem = " ".join(problem.split())  # one line, whatever the message was built from
+    return f"error: {problem} The project is kept; then finish the set-up with: {RETRY}"
 
 
 def main(argv: list | None = None) -> int:
@@ -307,13 +300,17 @@ def main(argv: list | None = None) -> int:
     stack = stack_info.load_stack()
     machine = stack_info.this_machine()
     try:
+        faults.check_writable(ROOT)
         problem = stack_info.machine_problem(machine, stack)
         if problem:
             raise BootstrapError(problem)
         uv = find_uv()
         installer = uv if args.installer in ("auto", "uv") else None
         if args.installer == "uv" and not installer:
-            raise BootstrapError("uv is not installed: `brew install uv` or `pipx install uv`, or use --installer pip.")
+            raise BootstrapError(
+                "uv was asked for (bootstrap=uv, or --installer uv) but is not installed: install it "
+                "(`brew install uv` or `pipx install uv`), or use pip (bootstrap=pip, or --installer pip)."
+            )
         python = choose_python(stack, machine, args.python, uv)
         say(
             f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, python[0]))} at {python[2]}; "
@@ -323,13 +320,10 @@ def main(argv: list | None = None) -> int:
         install(installer, stack, machine)
         check()
     except BootstrapError as error:
-        print(
-            f"\nbootstrap: ERROR: {error}\nYour project files are untouched. Once fixed, run again:\n    {RETRY}",
-            file=sys.stderr,
-        )
+        print(error_line(str(error)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\nbootstrap: interrupted. Run again with:\n    {RETRY}", file=sys.stderr)
+        print(error_line("interrupted (Ctrl-C); a half-installed .venv is rebuilt by the next run."), file=sys.stderr)
         return 130
     print(
         f"\nReady: {VENV} holds the {stack.id} stack and {PACKAGE}. Next:\n"
