@@ -111,7 +111,10 @@ def problems(answers):
 
     legacy = answers.get("legacy_project", "").strip()
     if legacy and not os.path.isdir(legacy_path(legacy)):
-        yield f"legacy_project {legacy!r} does not exist or is not a folder; give the legacy project's folder or leave it empty."
+        yield (
+            f"legacy_project {legacy!r} does not exist or is not a folder; "
+            "give the legacy project's folder or leave it empty."
+        )
 
 
 def legacy_path(answer):

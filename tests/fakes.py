@@ -12,6 +12,8 @@ from pathlib import Path
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def write_wheel(folder, name: str, version: str, files: dict):
     """A pure-Python wheel of those files (path -> bytes), with the metadata installers check."""
     import base64

@@ -59,7 +59,9 @@ def probe(python: str) -> tuple | None:
     """(version tuple, arch, base interpreter) of an interpreter, or None if it does not run (pyenv shims
     without a matching version installed exit non-zero)."""
     try:
-        out = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(  # noqa: S603 - runs a candidate interpreter found on this machine, no shell
+            [python, "-c", PROBE], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0 or not out.stdout.strip():
@@ -78,7 +80,7 @@ def candidate_pythons(versions: list, uv: list | None):
         found += [str(p) for p in sorted(pyenv_root.glob(f"versions/{version}*/bin/python{version}"), reverse=True)]
         if uv:
             # --system: never offer a virtualenv's Python (.venv itself, or an activated one) as the base
-            out = subprocess.run(
+            out = subprocess.run(  # noqa: S603 - the uv found by find_uv, with an argument list
                 uv + ["python", "find", "--system", "--no-python-downloads", version], capture_output=True, text=True
             )
             found.append(out.stdout.strip() if out.returncode == 0 else None)
@@ -194,7 +196,8 @@ def build_tools_problem() -> str | None:
     the Xcode command line tools and their macOS 15 SDK must be there. One line with the cure; None if fine."""
     sdk = (
         [
-            subprocess.run(["xcrun", flag], capture_output=True, text=True)
+            # Apple's xcrun, looked up on PATH as the compiler's build will look it up; an argument list
+            subprocess.run(["xcrun", flag], capture_output=True, text=True)  # noqa: S603, S607 - see above
             for flag in ("--show-sdk-path", "--show-sdk-version")
         ]
         if shutil.which("xcrun")
@@ -220,7 +223,9 @@ def venv_versions(names: tuple) -> dict:
         "import json, sys\nfrom importlib.metadata import version\nout = {}\nfor n in sys.argv[1:]:\n"
         "    try: out[n] = version(n)\n    except Exception: out[n] = None\nprint(json.dumps(out))"
     )
-    out = subprocess.run([VENV_PYTHON, "-c", code, *names], capture_output=True, text=True)
+    out = subprocess.run(  # noqa: S603 - .venv's Python with this file's own code; names are distributions
+        [VENV_PYTHON, "-c", code, *names], capture_output=True, text=True
+    )
     return json.loads(out.stdout) if out.returncode == 0 else dict.fromkeys(names)
 
 
@@ -254,7 +259,8 @@ def install(installer: list | None, stack, machine) -> None:
     if installer:
         pip, rebuild = installer + ["pip", "install", "--python", VENV_PYTHON], ["--reinstall", "--no-cache"]
     else:
-        if subprocess.run([VENV_PYTHON, "-m", "pip", "--version"], capture_output=True).returncode != 0:
+        has_pip = [VENV_PYTHON, "-m", "pip", "--version"]
+        if subprocess.run(has_pip, capture_output=True).returncode != 0:  # noqa: S603 - .venv's own Python
             run("adding pip to .venv", [VENV_PYTHON, "-m", "ensurepip", "--upgrade"])
         pip, rebuild = [VENV_PYTHON, "-m", "pip", "install"], ["--force-reinstall", "--no-cache-dir"]
     built_here = stack.build_from_source if machine.platform_key == "apple_silicon" else ()

@@ -96,8 +96,9 @@ def failure(step: str, returncode: int, output: str, otherwise: str) -> str:
             which = f" ({found.group(1)})" if found.groups() else ""
             return (
                 f"{step} failed: a download differs from requirements.lock (hash mismatch{which}), so nothing "
-                "from it was installed. If you edited requirements.lock, restore it (`git checkout requirements.lock`); "
-                "if the index serves a different file, regenerate the lock on purpose (`make lock`)."
+                "from it was installed. If you edited requirements.lock, restore it "
+                "(`git checkout requirements.lock`); if the index serves a different file, regenerate the lock on "
+                "purpose (`make lock`)."
             )
     if UNREACHABLE.search(output):
         return (
