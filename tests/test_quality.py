@@ -185,3 +185,18 @@ def test_the_generated_workflow_is_valid_runs_the_readmes_commands_and_keeps_met
                 assert target[2] is None or (project / target[2]).exists(), line
             else:
                 assert f"`{line}`" in readme, line
+
+
+@pytest.mark.network  # the shared bootstrapped project's .venv holds pre-commit, ruff and pre-commit-hooks
+def test_pre_commit_and_make_lint_pass_offline_on_a_fresh_bake(bootstrapped, tmp_path):
+    project = bake(tmp_path)
+    assert run(["git", "init", "-q"], cwd=project).returncode == 0
+    assert run(["git", "add", "-A"], cwd=project).returncode == 0
+    (project / ".venv").symlink_to(bootstrapped / ".venv")  # after `git add`: the hooks' tools, not a file
+    offline = dict(os.environ, PIP_NO_INDEX="1", UV_OFFLINE="1", PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    hooks = run([project / ".venv" / "bin" / "pre-commit", "run", "--all-files"], cwd=project, env=offline)
+    assert hooks.returncode == 0, hooks.stdout + hooks.stderr
+    for hook in ("ruff check", "ruff format", "trailing whitespace", "end of files", "large files"):
+        assert re.search(rf"^{hook}\.+Passed$", hooks.stdout, flags=re.M), hook
+    lint = run(["make", "lint"], cwd=project, env=offline)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
