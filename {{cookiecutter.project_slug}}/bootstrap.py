@@ -5,7 +5,8 @@
 
 Standard library only, so any Python 3 can run it. Safe to run again: a healthy .venv is reused and
 the install brings it back in line with requirements.lock. It never installs into an activated outside
-environment and never deletes anything but a .venv it has to rebuild.
+environment and never deletes anything but a .venv it has to rebuild. bootstrap_faults.py, beside it, runs
+each step and names what went wrong in one line, and decides whether an existing .venv can be trusted.
 """
 
 from __future__ import annotations
