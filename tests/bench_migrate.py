@@ -25,7 +25,8 @@ TEMPLATES = [
     "    with tf.Session() as sess:\n        sess.run(tf.global_variables_initializer())\n"
     "    return tf.matmul(x, w)\n",
     # Keras 2.4
-    "from keras.layers import CuDNNLSTM, Dense\nfrom keras.models import Sequential\nfrom keras.optimizers import Adam\n\n\n"
+    "from keras.layers import CuDNNLSTM, Dense\nfrom keras.models import Sequential\n"
+    "from keras.optimizers import Adam\n\n\n"
     "def build_{i}():\n    model = Sequential([CuDNNLSTM(32), Dense(1)])\n"
     "    model.compile(optimizer=Adam(lr=1e-3), loss='mse')\n    return model\n\n\n"
     "def train_{i}(model, data):\n    model.fit_generator(data, steps_per_epoch=10, workers=4)\n"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import yaml
 from cookiecutter.main import cookiecutter
 from packaging.requirements import Requirement
 
@@ -133,3 +137,18 @@ def assert_metal_pair_loads(pins: dict, stack_id: str):
         )
     else:
         assert STACKS["metal_providers"][provider]["built_for"][pins[provider]] == tf_version, stack_id
+
+
+@functools.cache  # most files are the same in every bake: checking one text once is enough
+def assert_rendered_and_parsing(suffix: str, text: str) -> None:
+    """No Jinja left (GitHub Actions' `${{ }}` expressions are kept verbatim on purpose) and it parses."""
+    rendered = re.sub(r"\$\{\{ [^}]+ \}\}", "", text)
+    assert not re.search(r"\{\{|\{%|\{#", rendered), "unrendered Jinja"
+    if suffix == ".py":
+        ast.parse(text)
+    elif suffix in (".yaml", ".yml"):
+        yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - the safe loaders only
+    elif suffix == ".toml":
+        tomllib.loads(text)
+    elif suffix in (".json", ".ipynb"):
+        json.loads(text)

@@ -7,7 +7,6 @@ how it was called are served from a local folder; bootstrap.py's own functions r
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import inspect
 import io
@@ -19,6 +18,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from fakes import sha256, write_wheel
 from helpers import bake, env_with_uv
 
 STACK_ID = "tensorflow-2.21-community"
@@ -36,34 +36,6 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         record.write(json.dumps({"python": sys.executable, "tensorflow": tensorflow.__version__}) + "\\n")
     return write_wheel(wheel_directory, "tensorflow-metal-plugin", "0.4.1", {}).name
 """
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write_wheel(folder, name: str, version: str, files: dict):
-    """A pure-Python wheel of those files (path -> bytes), with the metadata installers check."""
-    import base64
-    import hashlib
-    import zipfile
-    from pathlib import Path
-
-    dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
-    files = dict(files)
-    files[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
-    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    record = []
-    for path, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append(f"{dist_info}/RECORD,,")
-    wheel = Path(folder) / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-        archive.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
-    return wheel
 
 
 def fake_plugin_sdist(folder: Path) -> Path:

@@ -159,6 +159,7 @@ def test_bootstrap_installs_the_jupyter_overlay_with_the_lock_in_one_hash_checke
     commands = []
     monkeypatch.setattr(bootstrap, "run", lambda step, command, hint="": commands.append([str(c) for c in command]))
     machine = bootstrap.stack_info.this_machine()
+    (project / ".venv").mkdir()  # install() marks a finished install in it
     bootstrap.install(["uv"], bootstrap.stack_info.load_stack(), machine)
     install = commands[0]
     assert "--require-hashes" in install

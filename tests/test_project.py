@@ -206,7 +206,11 @@ def test_a_pip_install_failure_is_reported_too(tmp_path):
         [find_python("3.11") or "python3", "bootstrap.py", "--installer", "pip"], cwd=project, env=env_with_uv() | env
     )
     assert result.returncode == 1
-    assert "installing the locked stack (hashes checked) failed" in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: installing the locked stack (hashes checked) failed: the package index cannot be reached (no "
+        "network, a proxy, or an index setting such as UV_INDEX_URL / PIP_INDEX_URL): reconnect or fix the setting. "
+        f"The project is kept; then finish the set-up with: cd {project} && python3 bootstrap.py"
+    ]
     assert (project / ".venv" / "bin" / "pip").exists()  # pip's own venv, not uv's
 
 

@@ -6,7 +6,8 @@
 
 Standard library only, so any Python 3 can run it. Safe to run again: a healthy .venv is reused and
 the install brings it back in line with requirements.lock. It never installs into an activated outside
-environment and never deletes anything but a .venv it has to rebuild.
+environment and never deletes anything but a .venv it has to rebuild. bootstrap_faults.py, beside it, runs
+each step and names what went wrong in one line, and decides whether an existing .venv can be trusted.
 """
 
 from __future__ import annotations
@@ -41,21 +42,19 @@ PROBE = (
 )
 
 
-def load_stack_module():
-    """The package's stack.py, loaded by path: the package is not installed yet."""
-    path = ROOT / "src" / PACKAGE / "stack.py"
-    spec = importlib.util.spec_from_file_location("_project_stack", path)
+def load_module(name: str, path: Path):
+    """A module loaded by path: the package is not installed yet, and this script may itself be loaded by
+    path (the tests), so its folder is not necessarily on sys.path."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
-stack_info = load_stack_module()
-
-
-class BootstrapError(Exception):
-    """A problem the user can fix; the message says how."""
+stack_info = load_module("_project_stack", ROOT / "src" / PACKAGE / "stack.py")
+faults = load_module("_bootstrap_faults", ROOT / "bootstrap_faults.py")
+BootstrapError = faults.BootstrapError
 
 
 def say(message: str) -> None:
@@ -66,7 +65,9 @@ def probe(python: str) -> tuple | None:
     """(version tuple, arch, base interpreter) of an interpreter, or None if it does not run (pyenv shims
     without a matching version installed exit non-zero)."""
     try:
-        out = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(  # noqa: S603 - runs a candidate interpreter found on this machine, no shell
+            [python, "-c", PROBE], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0 or not out.stdout.strip():
@@ -85,7 +86,7 @@ def candidate_pythons(versions: list, uv: list | None):
         found += [str(p) for p in sorted(pyenv_root.glob(f"versions/{version}*/bin/python{version}"), reverse=True)]
         if uv:
             # --system: never offer a virtualenv's Python (.venv itself, or an activated one) as the base
-            out = subprocess.run(
+            out = subprocess.run(  # noqa: S603 - the uv found by find_uv, with an argument list
                 uv + ["python", "find", "--system", "--no-python-downloads", version], capture_output=True, text=True
             )
             found.append(out.stdout.strip() if out.returncode == 0 else None)
@@ -131,10 +132,9 @@ def choose_python(stack, machine, requested: str | None, uv: list | None) -> tup
     running = "{}.{}".format(*sys.version_info[:2])
     raise BootstrapError(
         f"No Python {supported} found (this one is {running}; the {stack.id} stack needs {supported}). "
-        f"Install one, then run this again:\n"
-        f"    uv python install {stack.preferred_python}     # or: brew install python@{stack.preferred_python}"
-        f"  /  pyenv install {stack.preferred_python}\n"
-        f'    python3 bootstrap.py --python "$(uv python find {stack.preferred_python})"'
+        f"Install one (`uv python install {stack.preferred_python}`, `brew install python@{stack.preferred_python}` "
+        f"or `pyenv install {stack.preferred_python}`) and run this again, or name it: "
+        f'`python3 bootstrap.py --python "$(uv python find {stack.preferred_python})"`.'
     )
 
 
@@ -158,37 +158,25 @@ def clean_env() -> dict:
     return env
 
 
-NETWORK_HINT = (
-    "No network, or the package index cannot be reached? Reconnect and run again. A hash mismatch means a "
-    "download differs from requirements.lock: run again, and if it persists regenerate the lock (make lock)."
-)
+NETWORK_HINT = "Check the network and the package index, then run again."
 
 
 def run(step: str, command: list, hint: str = NETWORK_HINT) -> None:
-    say(f"{step}: {' '.join(map(str, command))}")
-    try:
-        result = subprocess.run([str(part) for part in command], cwd=ROOT, env=clean_env())
-    except OSError as error:
-        raise BootstrapError(f"{step} failed: {error}") from None
-    if result.returncode != 0:
-        raise BootstrapError(f"{step} failed (exit status {result.returncode}); the cause is printed above. {hint}")
+    """One step, with an argument list (never a shell); a failure becomes a one-line BootstrapError."""
+    say(f"{step}: {shlex.join(map(str, command))}")
+    faults.run_step(step, command, cwd=ROOT, env=clean_env(), otherwise=hint)
 
 
 def ensure_venv(target: tuple, installer: list | None) -> None:
+    """Reuse a healthy .venv of the chosen Python; rebuild any other (see bootstrap_faults.venv_problem)."""
     existing = probe(str(VENV_PYTHON)) if VENV_PYTHON.exists() else None
     python = target[2]
-    if existing and existing[:2] == target[:2]:  # same version and arch: keep it
-        say(f"reusing .venv (Python {'.'.join(map(str, existing[0]))})")
-        return
-    if VENV.exists():
-        say(
-            "rebuilding .venv: "
-            + (
-                f"it has Python {'.'.join(map(str, existing[0]))} {existing[1]}, not the chosen one"
-                if existing
-                else "its Python no longer runs"
-            )
-        )
+    if VENV.exists() or VENV.is_symlink():
+        problem = faults.venv_problem(VENV, existing, target)
+        if problem is None:
+            say(f"reusing .venv (Python {'.'.join(map(str, existing[0]))})")
+            return
+        say(f"rebuilding .venv: {problem}")
     if installer:
         run("creating .venv", installer + ["venv", "--clear", "--no-python-downloads", "--python", python, str(VENV)])
     else:
@@ -230,7 +218,8 @@ def build_tools_problem() -> str | None:
     the Xcode command line tools and their macOS 15 SDK must be there. One line with the cure; None if fine."""
     sdk = (
         [
-            subprocess.run(["xcrun", flag], capture_output=True, text=True)
+            # Apple's xcrun, looked up on PATH as the compiler's build will look it up; an argument list
+            subprocess.run(["xcrun", flag], capture_output=True, text=True)  # noqa: S603, S607 - see above
             for flag in ("--show-sdk-path", "--show-sdk-version")
         ]
         if shutil.which("xcrun")
@@ -256,7 +245,9 @@ def venv_versions(names: tuple) -> dict:
         "import json, sys\nfrom importlib.metadata import version\nout = {}\nfor n in sys.argv[1:]:\n"
         "    try: out[n] = version(n)\n    except Exception: out[n] = None\nprint(json.dumps(out))"
     )
-    out = subprocess.run([VENV_PYTHON, "-c", code, *names], capture_output=True, text=True)
+    out = subprocess.run(  # noqa: S603 - .venv's Python with this file's own code; names are distributions
+        [VENV_PYTHON, "-c", code, *names], capture_output=True, text=True
+    )
     return json.loads(out.stdout) if out.returncode == 0 else dict.fromkeys(names)
 
 
@@ -290,7 +281,8 @@ def install(installer: list | None, stack, machine) -> None:
     if installer:
         pip, rebuild = installer + ["pip", "install", "--python", VENV_PYTHON], ["--reinstall", "--no-cache"]
     else:
-        if subprocess.run([VENV_PYTHON, "-m", "pip", "--version"], capture_output=True).returncode != 0:
+        has_pip = [VENV_PYTHON, "-m", "pip", "--version"]
+        if subprocess.run(has_pip, capture_output=True).returncode != 0:  # noqa: S603 - .venv's own Python
             run("adding pip to .venv", [VENV_PYTHON, "-m", "ensurepip", "--upgrade"])
         pip, rebuild = [VENV_PYTHON, "-m", "pip", "install"], ["--force-reinstall", "--no-cache-dir"]
     built_here = stack.build_from_source if machine.platform_key == "apple_silicon" else ()
@@ -298,6 +290,7 @@ def install(installer: list | None, stack, machine) -> None:
         problem = build_tools_problem()
         if problem:
             raise BootstrapError(problem)
+    (VENV / faults.COMPLETE_MARKER).unlink(missing_ok=True)  # until the last step below succeeds
     locked, build_lock = split_lock(LOCK.read_text(encoding="utf-8"), built_here)
     with tempfile.TemporaryDirectory() as tmp:
         lock = Path(tmp) / LOCK.name
@@ -308,6 +301,7 @@ def install(installer: list | None, stack, machine) -> None:
         tensorflow = venv_versions(("tensorflow",))["tensorflow"]
         build_plugins(pip + rebuild, build_lock, built_here, tensorflow)
     run("installing the project", pip + ["--no-deps", "-e", "."])
+    (VENV / faults.COMPLETE_MARKER).write_text(f"{LOCK.name} and {PACKAGE} installed by bootstrap.py\n")
 
 
 def register_kernel() -> None:
@@ -326,6 +320,12 @@ def register_kernel() -> None:
 def check() -> None:
     hint = "The doctor's verdict above names the cause and the cure; .venv is kept."
     run("checking the result", [VENV_PYTHON, "-m", f"{PACKAGE}.doctor"], hint=hint)
+
+
+def error_line(problem: str) -> str:
+    """The one line bootstrap ends with on stderr: what happened, what to do, and how to finish afterwards."""
+    problem = " ".join(problem.split())  # one line, whatever the message was built from
+    return f"error: {problem} The project is kept; then finish the set-up with: {RETRY}"
 
 
 def main(argv: list | None = None) -> int:
@@ -353,13 +353,17 @@ def main(argv: list | None = None) -> int:
                 raise BootstrapError(f"{JUPYTER_LOCK.name} is missing: this project was generated without Jupyter.")
             register_kernel()
             return 0
+        faults.check_writable(ROOT)
         problem = stack_info.machine_problem(machine, stack)
         if problem:
             raise BootstrapError(problem)
         uv = find_uv()
         installer = uv if args.installer in ("auto", "uv") else None
         if args.installer == "uv" and not installer:
-            raise BootstrapError("uv is not installed: `brew install uv` or `pipx install uv`, or use --installer pip.")
+            raise BootstrapError(
+                "uv was asked for (bootstrap=uv, or --installer uv) but is not installed: install it "
+                "(`brew install uv` or `pipx install uv`), or use pip (bootstrap=pip, or --installer pip)."
+            )
         python = choose_python(stack, machine, args.python, uv)
         say(
             f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, python[0]))} at {python[2]}; "
@@ -371,13 +375,10 @@ def main(argv: list | None = None) -> int:
         if JUPYTER_LOCK.exists():
             register_kernel()
     except BootstrapError as error:
-        print(
-            f"\nbootstrap: ERROR: {error}\nYour project files are untouched. Once fixed, run again:\n    {RETRY}",
-            file=sys.stderr,
-        )
+        print(error_line(str(error)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\nbootstrap: interrupted. Run again with:\n    {RETRY}", file=sys.stderr)
+        print(error_line("interrupted (Ctrl-C); a half-installed .venv is rebuilt by the next run."), file=sys.stderr)
         return 130
     print(
         f"\nReady: {VENV} holds the {stack.id} stack and {PACKAGE}. Next:\n"

@@ -107,7 +107,8 @@ class Machine:
 
 def sysctl(name: str) -> str:
     try:
-        out = subprocess.run(["sysctl", "-in", name], capture_output=True, text=True, timeout=5)
+        # macOS's sysctl by name (it lives in /usr/sbin, which may be off PATH's front); fixed arguments
+        out = subprocess.run(["sysctl", "-in", name], capture_output=True, text=True, timeout=5)  # noqa: S603, S607 - see above
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.strip()

@@ -58,7 +58,8 @@ def upgrade_tf1(copy: Path, paths: list, report_dir: Path, notes: list):
             shutil.copyfile(copy / path, stage / path)
         report = report_dir / REPORT_NAME
         command = [script, "--intree", str(stage), "--outtree", str(upgraded), "--reportfile", str(report)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        # an argument list: tf_upgrade_v2 from .venv on a staged copy, never through a shell
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)  # noqa: S603 - see above
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             notes.append(f"tf_upgrade_v2 failed ({last}); TF1 code was not upgraded")
@@ -104,7 +105,7 @@ def fix_notebook(path: Path, name: str, keras_major: int, notes: list):
             continue
         try:
             fixed = codemods.fix(text, keras_major)
-        except Exception:
+        except Exception:  # noqa: S112 - a cell the codemods cannot parse is left as it was, by design
             continue
         if fixed != text:
             cell["source"] = fixed.splitlines(keepends=True)
