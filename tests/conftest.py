@@ -63,3 +63,14 @@ def bootstrapped_run(tmp_path_factory) -> tuple:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "network: needs the package index (PyPI); CI runs these too")
+    config.addinivalue_line("markers", "installs_a_stack: installs a TensorFlow stack of its own (minutes)")
+
+
+def pytest_collection_modifyitems(items):
+    """For the README's `-n 2 --dist loadgroup` (pytest-xdist): the tests sharing the bootstrapped default
+    project run on one worker, which builds it once; the tests that install a stack of their own start
+    first, so that the two workers finish together."""
+    for item in items:
+        if "bootstrapped_run" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("bootstrapped"))
+    items.sort(key=lambda item: item.get_closest_marker("installs_a_stack") is None)

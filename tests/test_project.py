@@ -144,6 +144,7 @@ OTHER_STACKS = [
 
 
 @pytest.mark.parametrize(("stack_id", "python"), OTHER_STACKS)
+@pytest.mark.installs_a_stack
 def test_every_other_stack_bootstraps_and_its_tests_pass(tmp_path, stack_id, python):
     result = bake_cli(
         tmp_path, "bootstrap=auto", f"tensorflow_stack={stack_id}", f"python_version={python}", env=env_with_uv()
@@ -157,6 +158,7 @@ def test_every_other_stack_bootstraps_and_its_tests_pass(tmp_path, stack_id, pyt
 
 
 @pytest.mark.skipif(find_python("3.13") is None, reason="needs a python3.13 to run bootstrap.py with")
+@pytest.mark.installs_a_stack
 def test_bootstrap_from_python_313_picks_a_supported_python_and_repairs_numpy_2(tmp_path):
     project = bake(tmp_path)
     result = run([find_python("3.13"), "bootstrap.py", "--installer", "uv"], cwd=project, env=env_with_uv())
@@ -176,6 +178,7 @@ def test_bootstrap_from_python_313_picks_a_supported_python_and_repairs_numpy_2(
     assert repaired.returncode == 0 and "verdict: healthy" in repaired.stdout, repaired.stderr[-2000:]
 
 
+@pytest.mark.installs_a_stack
 def test_the_pip_installer_installs_the_locked_stack_too(tmp_path):
     result = bake_cli(tmp_path, "bootstrap=pip", env=env_with_uv())
     project = tmp_path / "keras-metal-project"
@@ -227,6 +230,7 @@ MAC_ONLY_KERAS = [
 
 
 @pytest.mark.parametrize("stack_id", MAC_ONLY_KERAS)
+@pytest.mark.installs_a_stack
 def test_the_apple_silicon_keras_pin_trains_and_agrees_here(tmp_path, stack_id):
     """Apple Silicon gets its own Keras pin (no Mac here): it must train and pass the numerics tests on
     the stack's TensorFlow, run on this machine's CPU, with the rest of the lock unchanged."""
