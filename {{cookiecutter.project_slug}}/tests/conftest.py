@@ -33,3 +33,10 @@ def tf():
 
     assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
     return tensorflow
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "distributed: starts several TensorFlow worker processes on localhost ports (skip with -m 'not distributed')",
+    )
