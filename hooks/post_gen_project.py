@@ -47,6 +47,9 @@ def migrate(project, legacy, ready):
 def main():
     project = Path.cwd()
     (project / "locks" / f"{ANSWERS['tensorflow_stack']}.txt").replace(project / "requirements.lock")
+    cuda_lock = project / "locks" / f"{ANSWERS['tensorflow_stack']}.cuda.txt"
+    if cuda_lock.exists():  # TensorFlow's CUDA build for Linux x86_64: bootstrap.py --accelerator cuda
+        cuda_lock.replace(project / "requirements-cuda.lock")
     shutil.rmtree(project / "locks")
     mode = ANSWERS["bootstrap"]
     legacy = ANSWERS.get("legacy_project", "").strip()

@@ -25,6 +25,8 @@ def relock(stack_id: str) -> Path:
         subprocess.run(["make", "lock"], cwd=project, check=True)
         target = LOCKS / f"{stack_id}.txt"
         shutil.copyfile(project / "requirements.lock", target)
+        if (project / "requirements-cuda.lock").exists():
+            shutil.copyfile(project / "requirements-cuda.lock", LOCKS / f"{stack_id}.cuda.txt")
     return target
 
 
