@@ -150,8 +150,8 @@ def resolve(
         return CUDA
     if requested == "cuda":
         raise PlacementError(
-            "device=cuda: TensorFlow sees no CUDA GPU. Install the GPU build with `pip install -e '.[cuda]'` "
-            "and check the driver with `nvidia-smi`, or use device=auto."
+            "device=cuda: TensorFlow sees no CUDA GPU. Install TensorFlow's CUDA build with `python3 bootstrap.py "
+            "--accelerator cuda`, check the driver with `nvidia-smi` and the rest with the doctor, or use device=auto."
         )
     return CPU
 
