@@ -41,5 +41,6 @@ def pytest_configure(config):
         "distributed: starts several TensorFlow worker processes on localhost ports (skip with -m 'not distributed')",
     )
     config.addinivalue_line(
-        "markers", "launchers: sweeps through Hydra's joblib and submitit launchers, a process per job (-m 'not launchers')"
+        "markers",
+        "launchers: sweeps through Hydra's joblib and submitit launchers, a process per job (-m 'not launchers')",
     )
