@@ -137,6 +137,7 @@ def test_the_wheel_carries_the_configs_and_the_stack_table(bootstrapped, tmp_pat
         "conf/experiment/seed.yaml",
         "conf/callbacks/default.yaml",
         "conf/data/csv.yaml",
+        "conf/distribute/multi_worker.yaml",
     ):
         assert f"{DEFAULT_PACKAGE}/{part}" in names
 
