@@ -91,6 +91,9 @@ def main():
     (project / "locks" / f"{stack_id}.txt").replace(project / "requirements.lock")
     if ANSWERS["jupyter"] == "yes":
         (project / "locks" / f"{stack_id}.jupyter.txt").replace(project / "requirements-jupyter.lock")
+    cuda_lock = project / "locks" / f"{stack_id}.cuda.txt"
+    if cuda_lock.exists():  # TensorFlow's CUDA build for Linux x86_64: bootstrap.py --accelerator cuda
+        cuda_lock.replace(project / "requirements-cuda.lock")
     shutil.rmtree(project / "locks")
     (project / "licenses" / f"{ANSWERS['license']}.txt").replace(project / "LICENSE")
     shutil.rmtree(project / "licenses")

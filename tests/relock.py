@@ -22,16 +22,22 @@ LOCKS = TEMPLATE / "{{cookiecutter.project_slug}}" / "locks"
 
 
 # Each generated lock file and the template lock it is copied to ({stack}: the stack's id).
-LOCK_FILES = {"requirements.lock": "{stack}.txt", "requirements-jupyter.lock": "{stack}.jupyter.txt"}
+LOCK_FILES = {
+    "requirements.lock": "{stack}.txt",
+    "requirements-jupyter.lock": "{stack}.jupyter.txt",
+    "requirements-cuda.lock": "{stack}.cuda.txt",
+}
 
 
 def relock(stack_id: str) -> list:
     with tempfile.TemporaryDirectory() as tmp:
         project = bake(Path(tmp), tensorflow_stack=stack_id, jupyter="yes", git_init="no")
         subprocess.run(["make", "lock"], cwd=project, check=True)
-        targets = [LOCKS / target.format(stack=stack_id) for target in LOCK_FILES.values()]
-        for source, target in zip(LOCK_FILES, targets, strict=True):
-            shutil.copyfile(project / source, target)
+        targets = []
+        for source, target in LOCK_FILES.items():
+            if (project / source).exists():  # a CUDA lock only for a stack with a Linux CUDA build
+                targets.append(LOCKS / target.format(stack=stack_id))
+                shutil.copyfile(project / source, targets[-1])
     return targets
 
 

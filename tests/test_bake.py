@@ -42,12 +42,15 @@ EXPECTED_FILES = {
     "bootstrap_faults.py",
     "pyproject.toml",
     "requirements.lock",
+    "requirements-cuda.lock",
     "src/PKG/__init__.py",
     "src/PKG/accelerator.py",
     "src/PKG/artifacts.py",
     "src/PKG/bench.py",
     "src/PKG/callbacks.py",
+    "src/PKG/cuda.py",
     "src/PKG/data.py",
+    "src/PKG/distribute.py",
     "src/PKG/doctor.py",
     "src/PKG/environment.py",
     "src/PKG/model.py",
@@ -65,6 +68,9 @@ EXPECTED_FILES = {
     "src/PKG/conf/data/images.yaml",
     "src/PKG/conf/data/synthetic.yaml",
     "src/PKG/conf/device/auto.yaml",
+    "src/PKG/conf/distribute/mirrored.yaml",
+    "src/PKG/conf/distribute/multi_worker.yaml",
+    "src/PKG/conf/distribute/none.yaml",
     "src/PKG/conf/device/cpu.yaml",
     "src/PKG/conf/device/cuda.yaml",
     "src/PKG/conf/device/metal.yaml",
@@ -94,13 +100,16 @@ EXPECTED_FILES = {
     "tests/test_accelerator.py",
     "tests/test_bootstrap.py",
     "tests/test_config.py",
+    "tests/test_cuda.py",
     "tests/test_data.py",
+    "tests/test_distribute.py",
     "tests/test_doctor.py",
     "tests/test_environment.py",
     "tests/test_metal.py",
     "tests/test_model.py",
     "tests/test_numerics.py",
     "tests/test_stack.py",
+    "tests/test_launchers.py",
     "tests/test_train.py",
     "tests/test_workflow.py",
     "tests/test_migrate.py",
@@ -184,9 +193,13 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
     assert any(dep.startswith("omegaconf") and "<2.4" in dep for dep in dependencies)
     last = stack["python"][-1].split(".")
     assert pyproject["project"]["requires-python"] == f">={stack['python'][0]},<{last[0]}.{int(last[1]) + 1}"
-    assert set(pyproject["project"]["optional-dependencies"]) == {"dev", "cuda"}
-    linux = STACKS["platforms"]["linux_x86_64"]["marker"]
-    assert pyproject["project"]["optional-dependencies"]["cuda"] == [f"{req}; {linux}" for req in stack["cuda"]]
+    # no cuda extra: it installed tensorflow[and-cuda] over tensorflow-cpu (their files overlap);
+    # bootstrap.py --accelerator cuda installs requirements-cuda.lock instead
+    assert set(pyproject["project"]["optional-dependencies"]) == {"dev"}
+    cuda_lock = (project / "requirements-cuda.lock").read_text(encoding="utf-8")
+    assert cuda_lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.cuda.txt").read_text(
+        encoding="utf-8"
+    )
     assert pyproject["tool"]["uv"]["environments"] == [STACKS["platforms"][p]["marker"] for p in stack["requirements"]]
     lock = (project / "requirements.lock").read_text(encoding="utf-8")
     assert lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(

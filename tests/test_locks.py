@@ -86,9 +86,13 @@ def test_every_lock_carries_hashes():
         entries = re.split(r"\n(?=[A-Za-z0-9])", text.strip())  # an entry: its pin line and hash lines
         unhashed = [entry.split()[0] for entry in entries if "--hash=sha256:" not in entry]
         assert len(entries) > 20 and unhashed == [], f"{stack_id}: {unhashed}"
-        # each stack's lock and its Jupyter overlay (tests/relock.py LOCK_FILES), nothing else
-        overlays = {f"{stack}.jupyter" for stack in STACKS["stacks"]}
-        assert sorted(path.stem for path in LOCKS.glob("*.txt")) == sorted(set(STACKS["stacks"]) | overlays)
+        # each stack's lock, its Jupyter overlay and its CUDA lock (tests/relock.py LOCK_FILES), nothing else
+        variants = (".cuda.txt", ".jupyter.txt")
+        base_locks = [path.stem for path in LOCKS.glob("*.txt") if not path.name.endswith(variants)]
+        assert sorted(base_locks) == sorted(STACKS["stacks"])
+        assert sorted(path.name.removesuffix(".jupyter.txt") for path in LOCKS.glob("*.jupyter.txt")) == sorted(
+            STACKS["stacks"]
+        )
 
 
 def test_the_community_plugin_is_locked_as_its_published_sdist():
@@ -210,3 +214,37 @@ def test_make_lock_in_a_jupyter_project_regenerates_the_lock_and_its_overlay(tmp
     base_text = (project / "requirements.lock").read_text(encoding="utf-8")
     overlay_text = (project / "requirements-jupyter.lock").read_text(encoding="utf-8")
     assert_overlay_agrees(base_text, overlay_text, project, "keras2-legacy")
+
+
+CUDA_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack.get("cuda")]
+
+
+def test_every_stack_with_a_cuda_build_ships_a_cuda_lock_and_only_those():
+    assert sorted(path.name.removesuffix(".cuda.txt") for path in LOCKS.glob("*.cuda.txt")) == sorted(CUDA_STACKS)
+
+
+@pytest.mark.parametrize("stack_id", CUDA_STACKS)
+def test_the_cuda_lock_installs_tensorflows_cuda_build_hash_pinned_on_linux_x86_64(stack_id):
+    """Resolved by `make lock` with tensorflow[and-cuda] in place of tensorflow-cpu: on Linux x86_64 it holds
+    TensorFlow itself at the stack's version, every NVIDIA wheel, and no tensorflow-cpu; every entry is
+    hashed. (The NVIDIA wheels are gigabytes: this checks the resolution, nothing installs them here.)"""
+    stack = STACKS["stacks"][stack_id]
+    text = (LOCKS / f"{stack_id}.cuda.txt").read_text(encoding="utf-8")
+    entries = re.split(r"\n(?=[A-Za-z0-9])", text.strip())
+    assert [entry.split()[0] for entry in entries if "--hash=sha256:" not in entry] == []
+    (cuda,) = (Requirement(text) for text in stack["cuda"])
+    assert cuda.extras == {"and-cuda"}
+    for python in stack["python"]:
+        pins = pins_for(lock_entries(text), environment("linux_x86_64", python))
+        assert pins["tensorflow"] == next(iter(cuda.specifier)).version, python
+        assert "tensorflow-cpu" not in pins, python
+        nvidia = sorted(name for name in pins if name.startswith("nvidia-"))
+        assert {"nvidia-cudnn-cu12", "nvidia-cuda-runtime-cu12", "nvidia-cublas-cu12"} <= set(nvidia), nvidia
+    # the rest of the project is what the CPU lock holds: the same pyproject, resolved with the CUDA build
+    cpu = pins_for(lock_entries((LOCKS / f"{stack_id}.txt").read_text()), environment("linux_x86_64", "3.11"))
+    gpu = pins_for(lock_entries(text), environment("linux_x86_64", "3.11"))
+    assert {"hydra-core", "hydra-joblib-launcher", "hydra-submitit-launcher", "keras"} <= set(gpu)
+    shared = ("keras", "hydra-core")
+    assert {name: gpu[name] for name in shared} == {name: cpu[name] for name in shared}
+    # it is never installed on a Mac, but stays installable there: the Metal pair is the base lock's
+    assert_metal_pair_loads(pins_for(lock_entries(text), environment("apple_silicon", "3.11")), stack_id)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up this project: check the machine, pick a suitable Python, create .venv, install the stack.
 
-    python3 bootstrap.py [--installer auto|uv|pip] [--python PATH]
+    python3 bootstrap.py [--installer auto|uv|pip] [--python PATH] [--accelerator auto|cpu|cuda]
     python3 bootstrap.py --kernel      (Jupyter projects: register .venv as a Jupyter kernel)
 
 Standard library only, so any Python 3 can run it. Safe to run again: a healthy .venv is reused and
@@ -34,6 +34,7 @@ LOCK = ROOT / "requirements.lock"
 # feature adds, resolved together with requirements.lock (`make lock`) so shared pins agree.
 OVERLAY_LOCKS = (ROOT / "requirements-jupyter.lock",)
 JUPYTER_LOCK = ROOT / "requirements-jupyter.lock"
+CUDA_LOCK = ROOT / "requirements-cuda.lock"  # TensorFlow's CUDA build (tensorflow[and-cuda]) for Linux x86_64
 RETRY = f"cd {shlex.quote(str(ROOT))} && python3 bootstrap.py"
 # Version, arch, and the base interpreter behind a virtualenv's (a tool's throwaway venv must not be .venv's base).
 PROBE = (
@@ -239,6 +240,44 @@ def build_tools_problem() -> str | None:
     return None
 
 
+def nvidia_gpu_listed(run=subprocess.run) -> bool:
+    """Whether `nvidia-smi -L` lists a GPU (a missing, failing or silent nvidia-smi: no)."""
+    if not shutil.which("nvidia-smi"):
+        return False
+    try:
+        out = run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and any(line.startswith("GPU ") for line in out.stdout.splitlines())
+
+
+def choose_accelerator(requested: str, machine, gpu_listed) -> str:
+    """cuda or cpu: which lock to install. auto takes cuda on Linux x86_64 when nvidia-smi lists a GPU.
+    (On a Mac the base lock carries the Metal plug-in: cpu here means "not the CUDA lock".)"""
+    if requested == "cuda" and machine.platform_key != "linux_x86_64":
+        raise BootstrapError(
+            f"--accelerator cuda: TensorFlow's CUDA build is for Linux x86_64 and this is {machine.describe()}; "
+            "use --accelerator auto (Metal on Apple Silicon comes with the base lock)."
+        )
+    if requested == "auto":
+        return "cuda" if machine.platform_key == "linux_x86_64" and gpu_listed() else "cpu"
+    return requested
+
+
+def lock_for(accelerator: str, stack_id: str, cuda_lock: Path = CUDA_LOCK) -> Path:
+    """The lock to install for the accelerator: requirements-cuda.lock for cuda, else requirements.lock."""
+    if accelerator != "cuda":
+        return LOCK
+    if not cuda_lock.exists():
+        table = stack_info.read_stack_file()["table"]["stacks"]
+        others = [other for other, entry in table.items() if entry.get("cuda") and other != stack_id]
+        raise BootstrapError(
+            f"--accelerator cuda: the {stack_id} stack has no CUDA lock ({cuda_lock.name}); generate the project "
+            f"with a stack that has one ({', '.join(others) or 'none'}), or use --accelerator cpu."
+        )
+    return cuda_lock
+
+
 def venv_versions(names: tuple) -> dict:
     """Installed versions inside .venv (not this interpreter's), None where missing."""
     code = (
@@ -273,11 +312,11 @@ def build_plugins(pip: list, build_lock: str, names: tuple, tensorflow: str) -> 
     record_path.write_text(json.dumps(wanted, indent=2) + "\n")
 
 
-def install(installer: list | None, stack, machine) -> None:
+def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> None:
     """The locked stack with every hash checked, then any plug-in built from source against it (Apple
     Silicon, the experimental stack), then this project on top (editable, no re-resolution)."""
-    if not LOCK.exists():
-        raise BootstrapError(f"{LOCK.name} is missing: restore it from version control or run `make lock`.")
+    if not lock_file.exists():
+        raise BootstrapError(f"{lock_file.name} is missing: restore it from version control or run `make lock`.")
     if installer:
         pip, rebuild = installer + ["pip", "install", "--python", VENV_PYTHON], ["--reinstall", "--no-cache"]
     else:
@@ -291,9 +330,9 @@ def install(installer: list | None, stack, machine) -> None:
         if problem:
             raise BootstrapError(problem)
     (VENV / faults.COMPLETE_MARKER).unlink(missing_ok=True)  # until the last step below succeeds
-    locked, build_lock = split_lock(LOCK.read_text(encoding="utf-8"), built_here)
+    locked, build_lock = split_lock(lock_file.read_text(encoding="utf-8"), built_here)
     with tempfile.TemporaryDirectory() as tmp:
-        lock = Path(tmp) / LOCK.name
+        lock = Path(tmp) / lock_file.name
         lock.write_text(locked)
         requirements = [arg for path in [lock, *lock_files()[1:]] for arg in ("-r", path)]
         run("installing the locked stack (hashes checked)", pip + ["--require-hashes", *requirements])
@@ -301,7 +340,7 @@ def install(installer: list | None, stack, machine) -> None:
         tensorflow = venv_versions(("tensorflow",))["tensorflow"]
         build_plugins(pip + rebuild, build_lock, built_here, tensorflow)
     run("installing the project", pip + ["--no-deps", "-e", "."])
-    (VENV / faults.COMPLETE_MARKER).write_text(f"{LOCK.name} and {PACKAGE} installed by bootstrap.py\n")
+    (VENV / faults.COMPLETE_MARKER).write_text(f"{lock_file.name} and {PACKAGE} installed by bootstrap.py\n")
 
 
 def register_kernel() -> None:
@@ -337,6 +376,13 @@ def main(argv: list | None = None) -> int:
         help="auto: uv when it is installed, else pip (default)",
     )
     parser.add_argument("--python", help="interpreter for .venv (default: found automatically)")
+    parser.add_argument(
+        "--accelerator",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="cuda: TensorFlow's CUDA build (requirements-cuda.lock, Linux x86_64); auto (default): cuda when "
+        "`nvidia-smi -L` lists a GPU on Linux x86_64, else the base lock (Metal on Apple Silicon)",
+    )
     parser.add_argument("--kernel", action="store_true", help="only register .venv as a Jupyter kernel")
     parser.add_argument("--overlay", nargs=2, metavar=("FULL", "BASE"), help=argparse.SUPPRESS)  # make lock
     args = parser.parse_args(argv)
@@ -365,12 +411,13 @@ def main(argv: list | None = None) -> int:
                 "(`brew install uv` or `pipx install uv`), or use pip (bootstrap=pip, or --installer pip)."
             )
         python = choose_python(stack, machine, args.python, uv)
+        lock_file = lock_for(choose_accelerator(args.accelerator, machine, nvidia_gpu_listed), stack.id)
         say(
             f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, python[0]))} at {python[2]}; "
-            f"installer {'uv' if installer else 'pip'}"
+            f"installer {'uv' if installer else 'pip'}; lock {lock_file.name}"
         )
         ensure_venv(python, installer)
-        install(installer, stack, machine)
+        install(installer, stack, machine, lock_file)
         check()
         if JUPYTER_LOCK.exists():
             register_kernel()

@@ -1,7 +1,9 @@
 """bootstrap.py's choice of interpreter, with fake interpreters: runs everywhere, installs nothing."""
 
 import importlib.util
+import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -85,3 +87,66 @@ def test_a_requested_python_outside_the_range_is_refused(bootstrap, stack, machi
     fake_world(monkeypatch, bootstrap, f"/opt/homebrew/arm64/python{TOO_NEW}", {})
     with pytest.raises(bootstrap.BootstrapError, match="is not a working Python"):
         bootstrap.choose_python(stack, machines["apple"], f"/opt/homebrew/arm64/python{TOO_NEW}", None)
+
+
+def fake_nvidia_smi(monkeypatch, bootstrap, *, present=True, returncode=0, stdout="", raises=None):
+    monkeypatch.setattr(bootstrap.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if present else None)
+
+    def run(command, **kwargs):
+        assert command == ["nvidia-smi", "-L"]
+        if raises:
+            raise raises
+        return SimpleNamespace(returncode=returncode, stdout=stdout)
+
+    return run
+
+
+ONE_GPU = "GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-0f3c)\n"
+
+
+@pytest.mark.parametrize(
+    ("fake", "listed"),
+    [
+        ({"stdout": ONE_GPU}, True),
+        ({"stdout": ONE_GPU + ONE_GPU.replace("GPU 0", "GPU 1")}, True),
+        ({"present": False}, False),  # no driver installed
+        ({"returncode": 9, "stdout": "NVIDIA-SMI has failed because it couldn't communicate with the driver"}, False),
+        ({"stdout": "No devices were found\n"}, False),
+        ({"raises": subprocess.TimeoutExpired("nvidia-smi", 30)}, False),
+        ({"raises": PermissionError("denied")}, False),
+    ],
+)
+def test_nvidia_smi_lists_a_gpu_or_not(monkeypatch, bootstrap, fake, listed):
+    run = fake_nvidia_smi(monkeypatch, bootstrap, **fake)
+    assert bootstrap.nvidia_gpu_listed(run) is listed
+
+
+def test_auto_takes_the_cuda_lock_only_on_linux_x86_64_with_a_listed_gpu(bootstrap, machines):
+    choose = bootstrap.choose_accelerator
+    aarch64 = bootstrap.stack_info.Machine("Linux", "aarch64", rosetta=False, macos_version="")
+    assert choose("auto", machines["linux"], lambda: True) == "cuda"
+    assert choose("auto", machines["linux"], lambda: False) == "cpu"
+    assert choose("auto", machines["apple"], lambda: True) == "cpu"  # Metal comes with the base lock
+    assert choose("auto", aarch64, lambda: True) == "cpu"
+    assert choose("cpu", machines["linux"], lambda: True) == "cpu"
+    assert choose("cuda", machines["linux"], lambda: False) == "cuda"  # asked for: installed without a GPU
+    with pytest.raises(bootstrap.BootstrapError, match="CUDA build is for Linux x86_64 and this is Apple Silicon"):
+        choose("cuda", machines["apple"], lambda: True)
+
+
+def test_the_lock_follows_the_accelerator_and_a_missing_cuda_lock_is_refused(bootstrap, stack, tmp_path):
+    assert bootstrap.lock_for("cpu", stack.id) == bootstrap.LOCK
+    cuda_lock = tmp_path / "requirements-cuda.lock"
+    cuda_lock.write_text("tensorflow==0\n")
+    assert bootstrap.lock_for("cuda", stack.id, cuda_lock) == cuda_lock
+    with pytest.raises(bootstrap.BootstrapError) as refused:
+        bootstrap.lock_for("cuda", stack.id, tmp_path / "missing.lock")
+    message = str(refused.value)
+    assert f"the {stack.id} stack has no CUDA lock (missing.lock)" in message and "\n" not in message
+    assert any(other in message for other in stack.alternatives)
+
+
+def test_the_project_ships_its_cuda_lock(bootstrap):
+    text = bootstrap.CUDA_LOCK.read_text(encoding="utf-8")
+    assert "tensorflow-cpu==" not in text and "--hash=sha256:" in text
+    assert f"tensorflow=={bootstrap.stack_info.load_stack().requirements['linux_x86_64'][0].split('==')[1]}" in text

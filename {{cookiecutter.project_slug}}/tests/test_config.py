@@ -8,11 +8,12 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.data import DataError
+from {{ cookiecutter.package_name }}.distribute import DistributeError
 from {{ cookiecutter.package_name }}.model import ModelError
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 CONF = files("{{ cookiecutter.package_name }}.conf")
-GROUPS = {"model", "data", "optimizer", "trainer", "callbacks", "device", "experiment"}
+GROUPS = {"model", "data", "optimizer", "trainer", "callbacks", "device", "distribute", "experiment"}
 OPTIONS = [
     (group, entry.name.removesuffix(".yaml"))
     for group in sorted(GROUPS)
@@ -28,6 +29,7 @@ def test_the_config_groups_are_the_documented_ones():
     assert {"synthetic", "csv", "images"} == {option for group, option in OPTIONS if group == "data"}
     assert {"linear", "mlp", "cnn"} == {option for group, option in OPTIONS if group == "model"}
     assert {"seed", "debug"} == {option for group, option in OPTIONS if group == "experiment"}
+    assert {"none", "mirrored", "multi_worker"} == {option for group, option in OPTIONS if group == "distribute"}
 
 
 def test_defaults(compose_config):
@@ -46,7 +48,7 @@ def test_every_option_composes(compose_config, group, option):
     cfg = compose_config(f"{group}={option}")
     OmegaConf.resolve(cfg)
     assert set(cfg) >= GROUPS - {"experiment"} | {"seed", "resume"}
-    if group in ("device", "optimizer", "model"):
+    if group in ("device", "optimizer", "model", "distribute"):
         assert cfg[group].name == option
     if group == "data":
         assert cfg.data.kind == option
@@ -95,6 +97,8 @@ def test_a_run_never_overwrites_earlier_artifacts(compose_config, tmp_path):
         (("data=csv", "data.path={table}", "data.target=price"), DataError, "has no column 'price'"),
         (("data=csv", "data.path={table}", "data.target=y", "model=cnn"), ModelError, "model=cnn needs images"),
         (("data=images", "data.path={tmp}"), DataError, "holds no images"),
+        (("distribute=multi_worker",), DistributeError, "needs the cluster"),
+        (("distribute.name=ring",), DistributeError, "distribute=ring is unknown"),
     ],
 )
 def test_bad_data_and_models_are_refused_before_tensorflow_loads(

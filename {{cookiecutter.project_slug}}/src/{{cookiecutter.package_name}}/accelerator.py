@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from .distribute import misplaced_replicas
 from .stack import Machine, installed
 
 log = logging.getLogger(__name__)
@@ -149,8 +150,8 @@ def resolve(
         return CUDA
     if requested == "cuda":
         raise PlacementError(
-            "device=cuda: TensorFlow sees no CUDA GPU. Install the GPU build with `pip install -e '.[cuda]'` "
-            "and check the driver with `nvidia-smi`, or use device=auto."
+            "device=cuda: TensorFlow sees no CUDA GPU. Install TensorFlow's CUDA build with `python3 bootstrap.py "
+            "--accelerator cuda`, check the driver with `nvidia-smi` and the rest with the doctor, or use device=auto."
         )
     return CPU
 
@@ -200,15 +201,23 @@ def probe_device(tf, target: Target) -> str:
         tf.config.set_soft_device_placement(soft)
 
 
-def assert_placement(tf, model, target: Target) -> str:
+def assert_placement(tf, model, target: Target, replicas: tuple = ()) -> str:
     """Fail unless every trainable variable and a probe op sit on the target device; returns the
-    probe's device string."""
+    probe's device string. Under a distribute strategy, `replicas` lists each replica's device: every
+    replica's copy of every variable must sit on its own one."""
     wrong = misplaced(model.trainable_variables, target)
     if wrong:
         name, device = wrong[0]
         raise PlacementError(
             f"{len(wrong)} of {len(model.trainable_variables)} trainable variables are not on {target}: "
             f"{name} is on {device or 'an unknown device'}."
+        )
+    wrong = misplaced_replicas(model.trainable_variables, replicas) if replicas else []
+    if wrong:
+        name, replica, device = wrong[0]
+        raise PlacementError(
+            f"{len(wrong)} replica copies of the trainable variables are not on their replica's device: "
+            f"{name} of replica {replica} is on {device}, expected one of {', '.join(replicas)}."
         )
     device = probe_device(tf, target)
     if device_type(device) != target.device_type:

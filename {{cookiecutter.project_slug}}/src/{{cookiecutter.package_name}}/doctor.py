@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import asdict
 
-from . import accelerator, numerics
+from . import accelerator, cuda, numerics
 from .environment import (
     Finding,
     check_machine,
@@ -33,7 +33,7 @@ from .environment import (
     plugin_build_record,
 )
 from .signatures import REBOOTSTRAP, diagnose
-from .stack import Machine, Stack, load_stack, this_machine
+from .stack import Machine, Stack, installed, load_stack, this_machine
 
 
 def timing(tf, device: str, size: int = 512, repeats: int = 10) -> float:
@@ -115,6 +115,8 @@ def check_tensorflow(machine: Machine, stack: Stack, versions: dict, overrides: 
     gpus = accelerator.gpu_details(tf)
     names = ["CPU:0"] + [f"GPU:{i} ({details.get('device_name', '?')})" for i, details in enumerate(gpus)]
     findings.append(Finding("devices", "ok", ", ".join(names)))
+    if machine.platform_key == "linux_x86_64":
+        findings += check_cuda_here(tf, len(gpus))
     try:
         target = accelerator.resolve(
             "auto",
@@ -138,6 +140,17 @@ def check_tensorflow(machine: Machine, stack: Stack, versions: dict, overrides: 
     findings.append(Finding("timing", "info", detail))
     numerics_findings, records = check_numerics(tf, machine, stack, target, overrides, force_numerics)
     return findings + numerics_findings, records
+
+
+def check_cuda_here(tf, tf_gpus: int) -> list:
+    """cuda.check_cuda on this machine's facts: TensorFlow's build info, the NVIDIA wheels, nvidia-smi."""
+    wheels = [
+        pattern.format(major=major) for pattern in (cuda.RUNTIME_WHEEL, cuda.CUDNN_WHEEL) for major in cuda.MIN_DRIVER
+    ]
+    listed = cuda.gpu_names()
+    build_info = dict(tf.sysconfig.get_build_info())
+    driver = cuda.driver_version() if listed or build_info.get("is_cuda_build") else None
+    return cuda.check_cuda(build_info, {name: installed(name) for name in wheels}, listed, driver, tf_gpus)
 
 
 def examine(overrides: list = (), force_numerics: bool = False) -> tuple:

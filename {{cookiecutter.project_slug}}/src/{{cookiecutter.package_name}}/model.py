@@ -7,12 +7,15 @@ first use, so that `check_fits` can refuse a model that does not fit the data be
 
 from __future__ import annotations
 
+import contextlib
+import os
 from functools import partial
 from importlib.metadata import version
 
 from . import data as datasets
 from .data import DataSpec
 from .numerics import Recipe
+from .stack import installed
 
 MODELS = ("linear", "mlp", "cnn")
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
@@ -37,8 +40,11 @@ def _keras():
 
 
 def keras_version() -> str:
-    # tf.keras of TF 2.15 has no __version__; the keras distribution it wraps has the same number.
-    return getattr(_keras(), "__version__", None) or version("keras")
+    # tf.keras of TF 2.15 has no __version__; the keras distribution it wraps has the same number. With
+    # TF_USE_LEGACY_KERAS=1 (distribute=multi_worker on a Keras 3 stack) tf.keras is tf_keras, the Keras 2
+    # of TF >= 2.16, which has none either.
+    legacy = os.environ.get("TF_USE_LEGACY_KERAS") == "1" and installed("tf-keras")
+    return getattr(_keras(), "__version__", None) or legacy or version("keras")
 
 
 def keras_major() -> int:
@@ -118,12 +124,22 @@ def compile_model(model, optimizer, loss, jit_compile, on_metal: bool, metrics: 
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None, jit_compile=jit_compile)
 
 
-def build_compiled(made: Recipe, cfg, spec, on_metal: bool):
-    """A fresh model of the recipe, compiled as training runs it (train and bench share this)."""
-    model = made.build_model()
-    optimizer = made.make_optimizer(made.learning_rate)
-    compile_model(model, optimizer, made.loss, cfg.trainer.jit_compile, on_metal, metrics_for(cfg, spec))
+def build_compiled(made: Recipe, cfg, spec, on_metal: bool, strategy=None):
+    """A fresh model of the recipe, compiled as training runs it (train and bench share this). Under a
+    tf.distribute strategy the model, its optimizer and its metrics are all made inside its scope, so
+    their variables are mirrored on every replica."""
+    jit_compile = cfg.trainer.jit_compile
+    if strategy is not None and strategy.num_replicas_in_sync > 1 and on_cpu(strategy):
+        jit_compile = False  # XLA has no collectives on the CPU ("not yet implemented for CPU devices")
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = made.build_model()
+        optimizer = made.make_optimizer(made.learning_rate)
+        compile_model(model, optimizer, made.loss, jit_compile, on_metal, metrics_for(cfg, spec))
     return model
+
+
+def on_cpu(strategy) -> bool:
+    return any("CPU" in device.upper() for device in strategy.extended.worker_devices)
 
 
 def set_seed(seed: int, deterministic: bool = False) -> None:

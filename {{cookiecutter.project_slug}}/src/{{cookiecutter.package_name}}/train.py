@@ -7,10 +7,13 @@ directory under outputs/ (multirun/ for a sweep, where summary.py adds the sweep
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +21,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import accelerator, artifacts, callbacks, numerics, pipelines
+from . import accelerator, artifacts, callbacks, distribute, numerics, pipelines
 from . import data as datasets
 from . import model as models
 from .artifacts import RunError
@@ -27,7 +30,14 @@ from .model import ModelError
 from .stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
-REFUSALS = (accelerator.PlacementError, numerics.NumericsError, RunError, DataError, ModelError)
+REFUSALS = (
+    accelerator.PlacementError,
+    numerics.NumericsError,
+    RunError,
+    DataError,
+    ModelError,
+    distribute.DistributeError,
+)
 
 
 def train(cfg: DictConfig, output_dir: Path) -> dict:
@@ -50,10 +60,22 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         problem = problem or accelerator.device_problem(cfg.device.name, machine, metal_plugins)
     if problem:
         raise accelerator.PlacementError(problem)
+    cluster = distribute.cluster(cfg.distribute, os.environ)
+    if cluster and cfg.resume:
+        raise RunError(
+            "resume=true with distribute=multi_worker is not supported: each worker keeps its own state; start a "
+            "fresh run (or resume the same run on one machine with distribute=none)."
+        )
+    keras_problem = distribute.legacy_keras_problem(
+        cfg.distribute.name, stack.keras, stack.tensorflow, installed("tf-keras")
+    )
+    if keras_problem:
+        raise distribute.DistributeError(keras_problem)
     prepared = datasets.prepare(cfg.data, cfg.seed)
     recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    distribute.prepare_environment(cfg.distribute, cluster, stack.keras, os.environ)
     import tensorflow as tf
 
     target = accelerator.resolve(
@@ -72,73 +94,100 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
                 "device.check_numerics=true on the CPU compares it with a second logical CPU, which must be "
                 "configured before TensorFlow starts; run it from the command line."
             )
-    log.info("Training on %s: %s, TensorFlow %s", target, machine.describe(), tf.__version__)
+    strategy = distribute.build(tf, cfg.distribute)
+    log.info(
+        "Training on %s: %s, TensorFlow %s, distribute %s",
+        target,
+        machine.describe(),
+        tf.__version__,
+        distribute.describe(cfg.distribute, strategy, cluster),
+    )
 
     models.set_seed(cfg.seed, cfg.trainer.deterministic)
     train_data, validation_data = pipelines.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-    model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)
-    probe_device = accelerator.assert_placement(tf, model, target)
+    model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL, strategy=strategy)
+    replicas = distribute.replica_devices(strategy) if cfg.distribute.name != "none" else ()
+    probe_device = accelerator.assert_placement(tf, model, target, replicas)
     if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
         batches = pipelines.sample_batches(train_data, numerics.STEPS)
         numerics_record = check_agreement(tf, recipe, batches, target, stack)
     else:
         numerics_record = numerics.not_run("device.check_numerics is off for this device (auto: on for metal, cuda)")
 
-    output_dir.mkdir(parents=True, exist_ok=True)
+    # Only the chief writes into the run directory. Every other worker runs the same code (Keras saves and
+    # checkpoints on every worker) into a temporary folder of its own, deleted at the end: nothing collides.
+    chief = cluster is None or cluster.chief
+    run_dir = output_dir if chief else Path(tempfile.mkdtemp(prefix=f"worker{cluster.index}-"))
+    run_dir.mkdir(parents=True, exist_ok=True)
     keras = models.keras
-    epoch_log = callbacks.make_epoch_log(output_dir, keras, persist=cfg.callbacks.backup_and_restore)
-    started = time.perf_counter()
-    model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=cfg.trainer.epochs,
-        callbacks=callbacks.build(cfg.callbacks, output_dir, keras, epoch_log, validation_data is not None),
-        verbose=cfg.trainer.verbose,
-        shuffle=False,  # the pipeline reshuffles every epoch, seeded
-    )
-    wall_time = time.perf_counter() - started
-    artifacts.drop_backup(output_dir)
-    history = epoch_log.history()
-    if artifacts.stopped_by_nan(history):
-        stopped = " and TerminateOnNaN stopped the run" if cfg.callbacks.terminate_on_nan else ""
-        raise RunError(
-            f"the loss became NaN or infinite in epoch {len(history['loss'])}{stopped}; what the run wrote is "
-            f"kept in {output_dir}. Lower optimizer.learning_rate, or check the data for NaN/inf values."
+    try:
+        epoch_log = callbacks.make_epoch_log(run_dir, keras, persist=cfg.callbacks.backup_and_restore)
+        started = time.perf_counter()
+        model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=cfg.trainer.epochs,
+            callbacks=callbacks.build(cfg.callbacks, run_dir, keras, epoch_log, validation_data is not None),
+            verbose=cfg.trainer.verbose,
+            shuffle=False,  # the pipeline reshuffles every epoch, seeded
         )
+        wall_time = time.perf_counter() - started
+        artifacts.drop_backup(run_dir)
+        history = epoch_log.history()
+        if artifacts.stopped_by_nan(history):
+            stopped = " and TerminateOnNaN stopped the run" if cfg.callbacks.terminate_on_nan else ""
+            raise RunError(
+                f"the loss became NaN or infinite in epoch {len(history['loss'])}{stopped}; what the run wrote is "
+                f"kept in {run_dir}. Lower optimizer.learning_rate, or check the data for NaN/inf values."
+            )
 
-    model.save(output_dir / artifacts.MODEL)
-    metrics = {
-        **artifacts.final(history),
-        "loss_history": history["loss"],
-        "history": history,
-        "epochs": cfg.trainer.epochs,
-        "epochs_run": len(history["loss"]),
-        "resumed_from_epoch": epoch_log.started_from,
-        "task": prepared.spec.task,
-        "classes": list(prepared.spec.class_names),
-        "n_train": prepared.n_train,
-        "n_validation": prepared.n_validation,
-        "device": target.name,
-        "device_string": probe_device,
-        "variable_device": accelerator.variable_device(model.trainable_variables[0]),
-        "machine": machine.describe(),
-        "stack": stack.id,
-        "numerics": numerics_record,
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": models.keras_version(),
-            **{name: installed(name) for name in stack.metal_providers},
-            "numpy": installed("numpy"),
-        },
-        "wall_time_seconds": round(wall_time, 3),
-        "epoch_seconds": epoch_log.epoch_seconds(),
-    }
-    if cfg.loss_curve:
-        artifacts.plot_loss_curve(history, output_dir / artifacts.LOSS_CURVE)
-    artifacts.write_metrics(output_dir, metrics)
-    log.info("Final loss %.4f on %s; artifacts in %s", metrics["final_loss"], target, output_dir)
-    return metrics
+        model.save(run_dir / artifacts.MODEL)
+        metrics = {
+            **artifacts.final(history),
+            "loss_history": history["loss"],
+            "history": history,
+            "epochs": cfg.trainer.epochs,
+            "epochs_run": len(history["loss"]),
+            "resumed_from_epoch": epoch_log.started_from,
+            "task": prepared.spec.task,
+            "classes": list(prepared.spec.class_names),
+            "n_train": prepared.n_train,
+            "n_validation": prepared.n_validation,
+            "device": target.name,
+            "device_string": probe_device,
+            "variable_device": accelerator.variable_device(model.trainable_variables[0]),
+            "machine": machine.describe(),
+            "stack": stack.id,
+            "numerics": numerics_record,
+            "versions": {
+                "python": platform.python_version(),
+                "tensorflow": tf.__version__,
+                "keras": models.keras_version(),
+                **{name: installed(name) for name in stack.metal_providers},
+                "numpy": installed("numpy"),
+            },
+            "wall_time_seconds": round(wall_time, 3),
+            "epoch_seconds": epoch_log.epoch_seconds(),
+            "distribute": distribute.record(cfg.distribute, strategy, cluster),
+            "weights_sha256": weights_sha256(model),
+        }
+        if cfg.loss_curve:
+            artifacts.plot_loss_curve(history, run_dir / artifacts.LOSS_CURVE)
+        artifacts.write_metrics(run_dir, metrics)
+        log.info("Final loss %.4f on %s; artifacts in %s", metrics["final_loss"], target, run_dir)
+        log.info("Weights sha256 %s", metrics["weights_sha256"])
+        return metrics
+    finally:
+        if not chief:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def weights_sha256(model) -> str:
+    """One digest of every weight: workers of one run must end with the same one."""
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(weights.tobytes())
+    return digest.hexdigest()
 
 
 def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack: Stack) -> dict:
