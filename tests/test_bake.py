@@ -40,6 +40,7 @@ EXPECTED_FILES = {
     "README.md",
     "bootstrap.py",
     "bootstrap_faults.py",
+    "bootstrap_locks.py",
     "pyproject.toml",
     "requirements.lock",
     "requirements-cuda.lock",

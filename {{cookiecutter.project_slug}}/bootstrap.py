@@ -29,12 +29,6 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
-LOCK = ROOT / "requirements.lock"
-# Locks installed on top of requirements.lock when the project has them, each holding only what its
-# feature adds, resolved together with requirements.lock (`make lock`) so shared pins agree.
-OVERLAY_LOCKS = (ROOT / "requirements-jupyter.lock",)
-JUPYTER_LOCK = ROOT / "requirements-jupyter.lock"
-CUDA_LOCK = ROOT / "requirements-cuda.lock"  # TensorFlow's CUDA build (tensorflow[and-cuda]) for Linux x86_64
 RETRY = f"cd {shlex.quote(str(ROOT))} && python3 bootstrap.py"
 # Version, arch, and the base interpreter behind a virtualenv's (a tool's throwaway venv must not be .venv's base).
 PROBE = (
@@ -55,6 +49,8 @@ def load_module(name: str, path: Path):
 
 stack_info = load_module("_project_stack", ROOT / "src" / PACKAGE / "stack.py")
 faults = load_module("_bootstrap_faults", ROOT / "bootstrap_faults.py")
+locks = load_module("_bootstrap_locks", ROOT / "bootstrap_locks.py")
+LOCK, JUPYTER_LOCK = locks.LOCK, locks.JUPYTER_LOCK
 BootstrapError = faults.BootstrapError
 
 
@@ -184,36 +180,6 @@ def ensure_venv(target: tuple, installer: list | None) -> None:
         run("creating .venv", [python, "-m", "venv", "--clear", str(VENV)])
 
 
-def lock_entries(text: str) -> list:
-    """The entries of a hash-pinned lock: each a pin line with its hash lines."""
-    return [entry.strip() for entry in re.split(r"\n(?=[A-Za-z0-9])", text.strip()) if entry.strip()]
-
-
-def overlay(full: str, base: str) -> str:
-    """The entries of `full` that `base` does not hold as they are: what a feature adds (`make lock`)."""
-    present = set(lock_entries(base))
-    return "".join(entry + "\n" for entry in lock_entries(full) if entry not in present)
-
-
-def lock_files() -> list:
-    """requirements.lock and the overlay locks this project has, installed together in one step."""
-    return [LOCK] + [path for path in OVERLAY_LOCKS if path.exists()]
-
-
-def split_lock(text: str, names: tuple) -> tuple:
-    """(the lock without the named distributions, their entries alone with the platform marker dropped):
-    an entry is a pin line and its hash lines. The caller has decided to build those here."""
-    keep, build = [], []
-    for entry in re.split(r"\n(?=[A-Za-z0-9])", text.strip()):
-        name = re.split(r"[=<>!~ ;\\]", entry, maxsplit=1)[0].lower()
-        if name in names:
-            pin, _, rest = entry.partition("\n")
-            build.append(pin.split(";")[0].strip() + " \\\n" + rest)
-        else:
-            keep.append(entry)
-    return "\n".join(keep) + "\n", "\n".join(build) + ("\n" if build else "")
-
-
 def build_tools_problem() -> str | None:
     """Why a Metal plug-in cannot be compiled on this Mac (macOS 15+ is the stack's minimum, checked before):
     the Xcode command line tools and their macOS 15 SDK must be there. One line with the cure; None if fine."""
@@ -238,44 +204,6 @@ def build_tools_problem() -> str | None:
             "tools (Software Update, or `xcode-select --install`), then run this again; or pick another stack."
         )
     return None
-
-
-def nvidia_gpu_listed(run=subprocess.run) -> bool:
-    """Whether `nvidia-smi -L` lists a GPU (a missing, failing or silent nvidia-smi: no)."""
-    if not shutil.which("nvidia-smi"):
-        return False
-    try:
-        out = run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return out.returncode == 0 and any(line.startswith("GPU ") for line in out.stdout.splitlines())
-
-
-def choose_accelerator(requested: str, machine, gpu_listed) -> str:
-    """cuda or cpu: which lock to install. auto takes cuda on Linux x86_64 when nvidia-smi lists a GPU.
-    (On a Mac the base lock carries the Metal plug-in: cpu here means "not the CUDA lock".)"""
-    if requested == "cuda" and machine.platform_key != "linux_x86_64":
-        raise BootstrapError(
-            f"--accelerator cuda: TensorFlow's CUDA build is for Linux x86_64 and this is {machine.describe()}; "
-            "use --accelerator auto (Metal on Apple Silicon comes with the base lock)."
-        )
-    if requested == "auto":
-        return "cuda" if machine.platform_key == "linux_x86_64" and gpu_listed() else "cpu"
-    return requested
-
-
-def lock_for(accelerator: str, stack_id: str, cuda_lock: Path = CUDA_LOCK) -> Path:
-    """The lock to install for the accelerator: requirements-cuda.lock for cuda, else requirements.lock."""
-    if accelerator != "cuda":
-        return LOCK
-    if not cuda_lock.exists():
-        table = stack_info.read_stack_file()["table"]["stacks"]
-        others = [other for other, entry in table.items() if entry.get("cuda") and other != stack_id]
-        raise BootstrapError(
-            f"--accelerator cuda: the {stack_id} stack has no CUDA lock ({cuda_lock.name}); generate the project "
-            f"with a stack that has one ({', '.join(others) or 'none'}), or use --accelerator cpu."
-        )
-    return cuda_lock
 
 
 def venv_versions(names: tuple) -> dict:
@@ -330,11 +258,11 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> N
         if problem:
             raise BootstrapError(problem)
     (VENV / faults.COMPLETE_MARKER).unlink(missing_ok=True)  # until the last step below succeeds
-    locked, build_lock = split_lock(lock_file.read_text(encoding="utf-8"), built_here)
+    locked, build_lock = locks.split_lock(lock_file.read_text(encoding="utf-8"), built_here)
     with tempfile.TemporaryDirectory() as tmp:
         lock = Path(tmp) / lock_file.name
         lock.write_text(locked)
-        requirements = [arg for path in [lock, *lock_files()[1:]] for arg in ("-r", path)]
+        requirements = [arg for path in [lock, *locks.overlay_locks()] for arg in ("-r", path)]
         run("installing the locked stack (hashes checked)", pip + ["--require-hashes", *requirements])
     if built_here:
         tensorflow = venv_versions(("tensorflow",))["tensorflow"]
@@ -388,7 +316,7 @@ def main(argv: list | None = None) -> int:
     args = parser.parse_args(argv)
     if args.overlay:
         full, base = (Path(name).read_text(encoding="utf-8") for name in args.overlay)
-        sys.stdout.write(overlay(full, base))
+        sys.stdout.write(locks.overlay(full, base))
         return 0
 
     stack = stack_info.load_stack()
@@ -411,7 +339,11 @@ def main(argv: list | None = None) -> int:
                 "(`brew install uv` or `pipx install uv`), or use pip (bootstrap=pip, or --installer pip)."
             )
         python = choose_python(stack, machine, args.python, uv)
-        lock_file = lock_for(choose_accelerator(args.accelerator, machine, nvidia_gpu_listed), stack.id)
+        accelerator = locks.choose_accelerator(args.accelerator, machine, locks.nvidia_gpu_listed)
+        problem = locks.accelerator_problem(accelerator, machine, stack.id, stack_info.read_stack_file()["table"])
+        if problem:
+            raise BootstrapError(problem)
+        lock_file = locks.lock_for(accelerator)
         say(
             f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, python[0]))} at {python[2]}; "
             f"installer {'uv' if installer else 'pip'}; lock {lock_file.name}"

@@ -90,7 +90,7 @@ def test_a_requested_python_outside_the_range_is_refused(bootstrap, stack, machi
 
 
 def fake_nvidia_smi(monkeypatch, bootstrap, *, present=True, returncode=0, stdout="", raises=None):
-    monkeypatch.setattr(bootstrap.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if present else None)
+    monkeypatch.setattr(bootstrap.locks.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if present else None)
 
     def run(command, **kwargs):
         assert command == ["nvidia-smi", "-L"]
@@ -118,11 +118,11 @@ ONE_GPU = "GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-0f3c)\n"
 )
 def test_nvidia_smi_lists_a_gpu_or_not(monkeypatch, bootstrap, fake, listed):
     run = fake_nvidia_smi(monkeypatch, bootstrap, **fake)
-    assert bootstrap.nvidia_gpu_listed(run) is listed
+    assert bootstrap.locks.nvidia_gpu_listed(run) is listed
 
 
 def test_auto_takes_the_cuda_lock_only_on_linux_x86_64_with_a_listed_gpu(bootstrap, machines):
-    choose = bootstrap.choose_accelerator
+    choose = bootstrap.locks.choose_accelerator
     aarch64 = bootstrap.stack_info.Machine("Linux", "aarch64", rosetta=False, macos_version="")
     assert choose("auto", machines["linux"], lambda: True) == "cuda"
     assert choose("auto", machines["linux"], lambda: False) == "cpu"
@@ -130,23 +130,25 @@ def test_auto_takes_the_cuda_lock_only_on_linux_x86_64_with_a_listed_gpu(bootstr
     assert choose("auto", aarch64, lambda: True) == "cpu"
     assert choose("cpu", machines["linux"], lambda: True) == "cpu"
     assert choose("cuda", machines["linux"], lambda: False) == "cuda"  # asked for: installed without a GPU
-    with pytest.raises(bootstrap.BootstrapError, match="CUDA build is for Linux x86_64 and this is Apple Silicon"):
-        choose("cuda", machines["apple"], lambda: True)
 
 
-def test_the_lock_follows_the_accelerator_and_a_missing_cuda_lock_is_refused(bootstrap, stack, tmp_path):
-    assert bootstrap.lock_for("cpu", stack.id) == bootstrap.LOCK
+def test_the_lock_follows_the_accelerator_and_a_cuda_lock_that_cannot_be_installed_is_refused(
+    bootstrap, stack, machines, tmp_path
+):
+    locks, table = bootstrap.locks, bootstrap.stack_info.read_stack_file()["table"]
+    assert locks.lock_for("cpu") == locks.LOCK and locks.lock_for("cuda") == locks.CUDA_LOCK
     cuda_lock = tmp_path / "requirements-cuda.lock"
     cuda_lock.write_text("tensorflow==0\n")
-    assert bootstrap.lock_for("cuda", stack.id, cuda_lock) == cuda_lock
-    with pytest.raises(bootstrap.BootstrapError) as refused:
-        bootstrap.lock_for("cuda", stack.id, tmp_path / "missing.lock")
-    message = str(refused.value)
-    assert f"the {stack.id} stack has no CUDA lock (missing.lock)" in message and "\n" not in message
-    assert any(other in message for other in stack.alternatives)
+    assert locks.accelerator_problem("cpu", machines["apple"], stack.id, table, cuda_lock) is None
+    assert locks.accelerator_problem("cuda", machines["linux"], stack.id, table, cuda_lock) is None
+    on_a_mac = locks.accelerator_problem("cuda", machines["apple"], stack.id, table, cuda_lock)
+    assert "CUDA build is for Linux x86_64 and this is Apple Silicon" in on_a_mac
+    missing = locks.accelerator_problem("cuda", machines["linux"], stack.id, table, tmp_path / "missing.lock")
+    assert f"the {stack.id} stack has no CUDA lock (missing.lock)" in missing and "\n" not in missing
+    assert any(other in missing for other in stack.alternatives)
 
 
 def test_the_project_ships_its_cuda_lock(bootstrap):
-    text = bootstrap.CUDA_LOCK.read_text(encoding="utf-8")
+    text = bootstrap.locks.CUDA_LOCK.read_text(encoding="utf-8")
     assert "tensorflow-cpu==" not in text and "--hash=sha256:" in text
     assert f"tensorflow=={bootstrap.stack_info.load_stack().requirements['linux_x86_64'][0].split('==')[1]}" in text

@@ -1,0 +1,96 @@
+"""Which hash-pinned locks bootstrap.py installs, and the operations on a lock's text.
+
+Standard library only, loaded by bootstrap.py from beside it (it runs before any .venv exists). Decisions are
+plain functions of facts that return a one-line problem (or None) for bootstrap.py to raise:
+- the accelerator: `--accelerator auto` takes TensorFlow's CUDA build on Linux x86_64 when `nvidia-smi -L`
+  lists a GPU; the CUDA lock (requirements-cuda.lock) then replaces requirements.lock;
+- the overlays (requirements-jupyter.lock), installed on top of either in the same hash-checked step;
+- a lock's entries, an overlay (what `make lock` writes), the split of plug-ins built here from the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+LOCK = ROOT / "requirements.lock"
+CUDA_LOCK = ROOT / "requirements-cuda.lock"  # TensorFlow's CUDA build (tensorflow[and-cuda]) for Linux x86_64
+JUPYTER_LOCK = ROOT / "requirements-jupyter.lock"
+# Locks installed on top of requirements.lock when the project has them, each holding only what its
+# feature adds, resolved together with requirements.lock (`make lock`) so shared pins agree.
+OVERLAY_LOCKS = (JUPYTER_LOCK,)
+
+
+def lock_entries(text: str) -> list:
+    """The entries of a hash-pinned lock: each a pin line with its hash lines."""
+    return [entry.strip() for entry in re.split(r"\n(?=[A-Za-z0-9])", text.strip()) if entry.strip()]
+
+
+def overlay(full: str, base: str) -> str:
+    """The entries of `full` that `base` does not hold as they are: what a feature adds (`make lock`)."""
+    present = set(lock_entries(base))
+    return "".join(entry + "\n" for entry in lock_entries(full) if entry not in present)
+
+
+def overlay_locks() -> list:
+    """The overlay locks this project has, installed together with the base (or CUDA) lock in one step."""
+    return [path for path in OVERLAY_LOCKS if path.exists()]
+
+
+def split_lock(text: str, names: tuple) -> tuple:
+    """(the lock without the named distributions, their entries alone with the platform marker dropped):
+    an entry is a pin line and its hash lines. The caller has decided to build those here."""
+    keep, build = [], []
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", text.strip()):
+        name = re.split(r"[=<>!~ ;\\]", entry, maxsplit=1)[0].lower()
+        if name in names:
+            pin, _, rest = entry.partition("\n")
+            build.append(pin.split(";")[0].strip() + " \\\n" + rest)
+        else:
+            keep.append(entry)
+    return "\n".join(keep) + "\n", "\n".join(build) + ("\n" if build else "")
+
+
+def nvidia_gpu_listed(run=subprocess.run) -> bool:
+    """Whether `nvidia-smi -L` lists a GPU (a missing, failing or silent nvidia-smi: no)."""
+    if not shutil.which("nvidia-smi"):
+        return False
+    try:
+        out = run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and any(line.startswith("GPU ") for line in out.stdout.splitlines())
+
+
+def choose_accelerator(requested: str, machine, gpu_listed) -> str:
+    """cuda or cpu: which lock to install. auto takes cuda on Linux x86_64 when nvidia-smi lists a GPU.
+    (On a Mac the base lock carries the Metal plug-in: cpu here means "not the CUDA lock".)"""
+    if requested == "auto":
+        return "cuda" if machine.platform_key == "linux_x86_64" and gpu_listed() else "cpu"
+    return requested
+
+
+def accelerator_problem(accelerator: str, machine, stack_id: str, table: dict, cuda_lock: Path = CUDA_LOCK):
+    """Why the chosen accelerator's lock cannot be installed here, in one line with the cure; None if it can."""
+    if accelerator != "cuda":
+        return None
+    if machine.platform_key != "linux_x86_64":
+        return (
+            f"--accelerator cuda: TensorFlow's CUDA build is for Linux x86_64 and this is {machine.describe()}; "
+            "use --accelerator auto (Metal on Apple Silicon comes with the base lock)."
+        )
+    if not cuda_lock.exists():
+        others = [other for other, entry in table["stacks"].items() if entry.get("cuda") and other != stack_id]
+        return (
+            f"--accelerator cuda: the {stack_id} stack has no CUDA lock ({cuda_lock.name}); generate the project "
+            f"with a stack that has one ({', '.join(others) or 'none'}), or use --accelerator cpu."
+        )
+    return None
+
+
+def lock_for(accelerator: str) -> Path:
+    """The lock to install for the accelerator (accelerator_problem has passed): the CUDA lock or the base."""
+    return CUDA_LOCK if accelerator == "cuda" else LOCK
