@@ -41,6 +41,7 @@ EXPECTED_FILES = {
     "bootstrap.py",
     "bootstrap_faults.py",
     "bootstrap_locks.py",
+    "bootstrap_pythons.py",
     "pyproject.toml",
     "requirements.lock",
     "requirements-cuda.lock",

@@ -96,7 +96,7 @@ def test_the_plugin_is_built_after_the_stack_against_its_tensorflow_and_kept_on_
     project, bootstrap, apple_silicon, record, packages = world
     stack = bootstrap.stack_info.load_stack()
     uv = bootstrap.find_uv() if installer == "uv" else None
-    bootstrap.ensure_venv(bootstrap.probe(sys.executable), uv)
+    bootstrap.ensure_venv(bootstrap.pythons.probe(sys.executable), uv)
     venv_python = project / ".venv" / "bin" / "python"
     if installer == "pip":  # pip builds the project in isolation: put its build backend beside the fakes
         env = {key: value for key, value in os.environ.items() if key != "PIP_NO_INDEX"}
@@ -138,7 +138,7 @@ def test_off_apple_silicon_the_plugin_is_neither_built_nor_installed(world):
     project, bootstrap, _, record, _ = world
     linux = bootstrap.stack_info.Machine("Linux", "x86_64", rosetta=False, macos_version="")
     uv = bootstrap.find_uv()
-    bootstrap.ensure_venv(bootstrap.probe(sys.executable), uv)
+    bootstrap.ensure_venv(bootstrap.pythons.probe(sys.executable), uv)
     bootstrap.install(uv, bootstrap.stack_info.load_stack(), linux)
     assert builds(record) == [] and not (project / ".venv" / "metal-plugin-build.json").exists()
 

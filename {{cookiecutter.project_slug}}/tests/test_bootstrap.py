@@ -44,11 +44,13 @@ def fake_world(monkeypatch, bootstrap, running, found_by_version):
         base = f"/base/{arch}/{name}" if where == "tool-venv" else path
         return version, arch, base
 
-    monkeypatch.setattr(bootstrap, "probe", probe)
+    monkeypatch.setattr(bootstrap.pythons, "probe", probe)
     monkeypatch.setattr(bootstrap.sys, "executable", running)
-    monkeypatch.setattr(
-        bootstrap, "candidate_pythons", lambda versions, uv: [p for v in versions for p in found_by_version.get(v, [])]
-    )
+
+    def candidate_pythons(versions, uv):
+        return [path for version in versions for path in found_by_version.get(version, [])]
+
+    monkeypatch.setattr(bootstrap.pythons, "candidate_pythons", candidate_pythons)
 
 
 def test_apple_silicon_never_takes_an_x86_64_python(bootstrap, stack, machines, monkeypatch):
