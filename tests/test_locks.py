@@ -199,21 +199,22 @@ def test_every_jupyter_overlay_adds_ipykernel_hash_pinned_on_top_of_its_unchange
 
 @pytest.mark.network
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-def test_make_lock_in_a_jupyter_project_regenerates_the_lock_and_its_overlay(tmp_path):
+def test_make_lock_in_a_jupyter_project_regenerates_the_lock_its_overlay_and_the_cuda_lock(tmp_path):
     project = bake(tmp_path, tensorflow_stack="keras2-legacy", jupyter="yes")
-    for name in ("requirements.lock", "requirements-jupyter.lock"):
+    made = ["requirements-cuda.lock", "requirements-jupyter.lock", "requirements.lock"]
+    for name in made:
         (project / name).unlink()
     result = subprocess.run(
         ["make", "lock"], cwd=project, capture_output=True, text=True, env=env_with_uv(), timeout=600
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in project.iterdir() if p.suffix in (".lock", ".tmp")) == [
-        "requirements-jupyter.lock",
-        "requirements.lock",
-    ]
+    assert sorted(p.name for p in project.iterdir() if p.suffix in (".lock", ".tmp")) == made
     base_text = (project / "requirements.lock").read_text(encoding="utf-8")
     overlay_text = (project / "requirements-jupyter.lock").read_text(encoding="utf-8")
     assert_overlay_agrees(base_text, overlay_text, project, "keras2-legacy")
+    cuda = {req.name for req in lock_entries((project / "requirements-cuda.lock").read_text(encoding="utf-8"))}
+    assert "tensorflow" in cuda and "tensorflow-cpu" not in cuda
+    assert "ipykernel" not in cuda, "ipykernel belongs to the overlay, installed on top of either lock"
 
 
 CUDA_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack.get("cuda")]
