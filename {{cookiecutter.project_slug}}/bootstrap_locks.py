@@ -44,7 +44,7 @@ def split_lock(text: str, names: tuple) -> tuple:
     """(the lock without the named distributions, their entries alone with the platform marker dropped):
     an entry is a pin line and its hash lines. The caller has decided to build those here."""
     keep, build = [], []
-    for entry in re.split(r"\n(?=[A-Za-z0-9])", text.strip()):
+    for entry in lock_entries(text):
         name = re.split(r"[=<>!~ ;\\]", entry, maxsplit=1)[0].lower()
         if name in names:
             pin, _, rest = entry.partition("\n")

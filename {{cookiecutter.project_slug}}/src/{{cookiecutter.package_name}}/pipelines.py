@@ -9,7 +9,7 @@ from .data import Prepared
 
 # Up to this many rows, an epoch's order comes from a shuffle buffer of row numbers: cheap to build (it
 # took ~0.2 s of the seed preset's start-up less than the permutation pipeline, profiled 2026-11-28) and
-# a few ms per epoch; above it, the per-epoch vectorised permutation (3x cheaper per epoch at 1M rows).
+# a few ms per epoch; above it, the per-epoch vectorised permutation (at least 3x cheaper per epoch at 1M rows).
 SHUFFLE_BUFFER_UP_TO = 20_000
 
 
