@@ -71,7 +71,7 @@ def analyse(root: Path, exclude: tuple = (), check_requirements: bool = True, da
         python=target.python,
         keras=target.keras,
         hits=hits,
-        findings=codes.judge(hits, target.keras),
+        findings=codes.judge(hits, target.keras, stack_id),
         dependencies=dependencies,
         requirements=stack_lines + resolved,
         check=result,
