@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import codes
 from .analysis import analyse
 from .report import as_json, markdown, summary
 
@@ -71,6 +72,8 @@ def main(argv=None) -> int:
         from .apply import apply  # LibCST and the copy only when asked
 
         analysis.applied = apply(root, outtree, analysis.hits, analysis.own_keras, out)
+        analysis.hits += analysis.applied.hits()  # what --apply could not upgrade is a finding too
+        analysis.findings = codes.judge(analysis.hits, analysis.keras, analysis.stack_id)
         target = (
             f"the fixes are for Keras {analysis.own_keras}, this project's stack ({analysis.own_stack}), "
             "whose .venv runs the copy"

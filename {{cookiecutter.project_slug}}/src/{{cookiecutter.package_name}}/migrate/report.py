@@ -52,7 +52,14 @@ def as_json(analysis) -> dict:
         "requirements_check": analysis.check.as_dict(),
         "applied": None
         if applied is None
-        else {"outtree": str(applied.outtree), "changed": applied.changed, "notes": applied.notes},
+        else {
+            "outtree": str(applied.outtree),
+            "changed": applied.changed,
+            "notes": applied.notes,
+            "not_upgraded": [
+                {"path": path, "cell": cell, "tool": tool, "reason": reason} for path, cell, tool, reason in applied.failed
+            ],
+        },
     }
 
 
@@ -96,8 +103,14 @@ def markdown(analysis, package: str, today: str) -> str:
     parts += [f"- `{before}` -> `{after or '(dropped)'}`: {why}" for _, before, after, why in check.changes]
     if analysis.applied is not None:
         applied = analysis.applied
-        parts += ["## Migrated copy", f"Written to `{applied.outtree}`; {len(applied.changed)} file(s) changed."]
+        parts += ["## Migrated copy", f"Written to `{applied.outtree}`; {copy_summary(applied)}."]
         parts += [f"- {note}" for note in applied.notes]
+        if applied.failed:
+            parts.append("Not upgraded, copied unchanged (upgrade them by hand):")
+            parts += [
+                f"- `{path}`" + (f" cell {cell}" if cell is not None else "") + f": {tool}: {reason}"
+                for path, cell, tool, reason in applied.failed
+            ]
         if applied.diff:
             parts.append("```diff\n" + applied.diff + "```")
     parts += ["## What this report does not check", NOT_CHECKED.format(package=package)]
@@ -105,6 +118,14 @@ def markdown(analysis, package: str, today: str) -> str:
     if used:
         parts += ["## Codes", table(["code", "title", "why"], [(c, CODES[c].title, CODES[c].why) for c in used])]
     return "\n\n".join(parts) + "\n"
+
+
+def copy_summary(applied) -> str:
+    said = f"{len(applied.changed)} file(s) changed"
+    failed = applied.failed_names()
+    if failed:
+        said += f"; {len(failed)} not upgraded, copied unchanged: {', '.join(failed)}"
+    return said
 
 
 def summary(analysis, written: list) -> str:
@@ -115,7 +136,7 @@ def summary(analysis, written: list) -> str:
         "wrote " + " and ".join(str(path) for path in written),
     ]
     if analysis.applied is not None:
-        lines.append(f"migrated copy: {analysis.applied.outtree} ({len(analysis.applied.changed)} file(s) changed)")
+        lines.append(f"migrated copy: {analysis.applied.outtree} ({copy_summary(analysis.applied)})")
     if analysis.regenerate:
         lines.append(f"regenerate for {analysis.stack_id}: {analysis.regenerate}")
     return "\n".join(lines)

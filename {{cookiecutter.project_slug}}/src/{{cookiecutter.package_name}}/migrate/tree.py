@@ -10,6 +10,7 @@ counts a notebook's code, not its outputs (images and tables are most of a large
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import os
@@ -133,6 +134,26 @@ def python_of_cell(lines: list) -> str | None:
             line = match.group(1) + "pass\n"
         kept.append(line if line.endswith("\n") else line + "\n")
     return "".join(kept)
+
+
+def unmasked(original: str, masked: str, changed: str) -> str | None:
+    """A cell's new source: its Python as python_of_cell masked it (masked), then changed by the tools
+    (changed), with the magic and shell lines put back where their `pass` ended up; None when a tool
+    changed or removed one of those lines."""
+    before = original.splitlines(keepends=True)
+    masked_lines, lines = masked.splitlines(keepends=True), changed.splitlines(keepends=True)
+    cell_magic = bool(before) and before[0].lstrip().startswith("%%")
+    magics = [i for i, line in enumerate(before) if (i == 0 and cell_magic) or MAGIC_LINE.match(line)]
+    moved = {}
+    matcher = difflib.SequenceMatcher(None, masked_lines, lines, autojunk=False)
+    for start, new_start, size in matcher.get_matching_blocks():
+        moved.update({start + k: new_start + k for k in range(size)})
+    if any(i not in moved for i in magics):
+        return None
+    for i in magics:
+        lines[moved[i]] = before[i] if before[i].endswith("\n") else before[i] + "\n"
+    text = "".join(lines)
+    return text if original.endswith("\n") or not text.endswith("\n") else text[:-1]
 
 
 def code_cells(data: bytes) -> list:
