@@ -87,10 +87,14 @@ def main(argv=None) -> int:
     report, requirements = out / "MIGRATION.md", out / "requirements.txt"
     report.write_text(markdown(analysis, PACKAGE, datetime.date.today().isoformat()), encoding="utf-8")
     requirements.write_text("\n".join(analysis.requirements) + "\n", encoding="utf-8")
+    written = [report, requirements]
+    if analysis.requirements_dev:
+        written.append(out / "requirements-dev.txt")
+        written[-1].write_text("\n".join(analysis.requirements_dev) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(as_json(analysis), indent=2))
     else:
-        print(summary(analysis, [report, requirements]))
+        print(summary(analysis, written))
     return 0
 
 

@@ -133,12 +133,13 @@ def name_of(line: str) -> str:
     return canonicalize_name(Requirement(line).name)
 
 
-def suggested_requirements(data: dict, stack_id: str, dependencies) -> list:
-    """The stack's lines, then each dependency's suggested line once (the stack's own pins win)."""
-    lines = stack_lines(data, stack_id)
+def suggested_requirements(data: dict, stack_id: str, dependencies, dev: bool = False) -> list:
+    """The stack's lines, then each runtime dependency's suggested line once (the stack's own pins win);
+    with dev=True, only the test and lint tools' lines."""
+    lines = [] if dev else stack_lines(data, stack_id)
     names = {name_of(line) for line in lines}
     for dependency in dependencies:
-        if dependency.requirement and dependency.name not in names:
+        if dependency.requirement and dependency.name not in names and dependency.dev == dev:
             names.add(dependency.name)
             lines.append(dependency.requirement)
     return lines

@@ -49,6 +49,7 @@ def as_json(analysis) -> dict:
         "findings": [finding.as_dict() for finding in analysis.findings],
         "dependencies": [dependency.as_dict() for dependency in analysis.dependencies],
         "requirements": analysis.requirements,
+        "requirements-dev": analysis.requirements_dev,
         "requirements_check": analysis.check.as_dict(),
         "applied": None
         if applied is None
@@ -101,6 +102,12 @@ def markdown(analysis, package: str, today: str) -> str:
         f"Resolution check for macOS arm64, Python {analysis.python}: **{check.status}**: {check.detail}.",
     ]
     parts += [f"- `{before}` -> `{after or '(dropped)'}`: {why}" for _, before, after, why in check.changes]
+    if analysis.requirements_dev:
+        parts.append(
+            "Test and lint tools (requirements-dev.txt; not checked, never in the runtime requirements):\n\n```\n"
+            + "\n".join(analysis.requirements_dev)
+            + "\n```"
+        )
     if analysis.applied is not None:
         applied = analysis.applied
         parts += ["## Migrated copy", f"Written to `{applied.outtree}`; {copy_summary(applied)}."]
