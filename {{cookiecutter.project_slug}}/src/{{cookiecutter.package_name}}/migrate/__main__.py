@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     if outtree is not None:
         from .apply import apply  # LibCST and the copy only when asked
 
-        analysis.applied = apply(root, outtree, analysis.hits, analysis.own_keras, out)
+        analysis.applied = apply(root, outtree, analysis.hits, analysis.own_keras, out, analysis.own_stack)
         analysis.hits += analysis.applied.hits()  # what --apply could not upgrade is a finding too
         analysis.findings = codes.judge(analysis.hits, analysis.keras, analysis.stack_id)
         target = (

@@ -24,6 +24,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import api
 from .codes import Hit
 from .tree import MAX_BYTES, SKIP_DIRS, code_cells, decode_python, is_environment, python_of_cell, relative, unmasked
 from .tree import walk as walk_tree
@@ -132,7 +133,7 @@ def upgrade_tf1(units: list, report: Path, applied: Applied):
     return failed
 
 
-def fix_units(units: list, keras_major: int, graph: set, applied: Applied, skip: set):
+def fix_units(units: list, keras_major: int, graph: set, applied: Applied, skip: set, compat_layers: bool = False):
     from . import codemods  # LibCST: imported only when a copy is made
 
     eager_off = set()  # files (notebooks) whose TensorFlow import already got disable_eager_execution()
@@ -141,7 +142,7 @@ def fix_units(units: list, keras_major: int, graph: set, applied: Applied, skip:
             continue
         wants = unit.path in graph and unit.path not in eager_off
         try:
-            fixed = codemods.fix(unit.text, keras_major, graph_mode=wants)
+            fixed = codemods.fix(unit.text, keras_major, graph_mode=wants, compat_layers=compat_layers)
         except Exception as error:  # libcst.ParserSyntaxError and its kin: Python 2, syntax errors
             reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
             applied.failed.append((unit.path, unit.cell, "LibCST fixes", reason.rstrip(": ")))
@@ -214,7 +215,8 @@ def diff_tree(root: Path, copy: Path, changed: list) -> str:
     return "".join(parts)
 
 
-def apply(root: Path, outtree: Path, hits: list, keras_major: int, report_dir: Path) -> Applied:
+def apply(root: Path, outtree: Path, hits: list, keras_major: int, report_dir: Path, stack: str | None = None) -> Applied:
+    """The migrated copy, with the fixes for this Keras major (and this stack's API: tf.compat.v1.layers)."""
     applied = Applied(outtree)
     shutil.copytree(root, outtree, symlinks=True, ignore=ignore, dirs_exist_ok=True)
     tf1 = {hit.path for hit in hits if hit.code in TF1_CODES}
@@ -225,7 +227,8 @@ def apply(root: Path, outtree: Path, hits: list, keras_major: int, report_dir: P
             files[path] = units_of(path, relative(outtree, path))
     units = [unit for found in files.values() for unit in found]
     skip = upgrade_tf1([u for u in units if u.path in tf1], report_dir / REPORT_NAME, applied) if tf1 else set()
-    fix_units(units, keras_major, graph, applied, skip)
+    compat_layers = stack is not None and api.load()[stack].has("tensorflow.compat.v1.layers.dense")
+    fix_units(units, keras_major, graph, applied, skip, compat_layers)
     for path, found in files.items():
         if found:
             write_file(path, found, skip, applied)

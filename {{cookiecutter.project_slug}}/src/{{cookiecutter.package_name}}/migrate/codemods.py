@@ -7,6 +7,8 @@ input_length and keras.optimizers.legacy go (Keras 2 still uses them; on Apple S
 optimizers are the fast ones), and literal `.h5` names follow Keras 3's rules: ModelCheckpoint writes
 `.keras` (or `.weights.h5` with save_weights_only=True), save_weights / load_weights use `.weights.h5`
 (model.save('x.h5') still works in Keras 3 and is left alone).
+`tf.layers.*` becomes `tf.compat.v1.layers.*` only for a stack whose API has it (the Keras 2 one; under
+Keras 3 it raises "not available with Keras 3"): elsewhere its finding gives the manual change.
 For TF1 graph code (sessions, placeholders; graph_mode=True) `tf.compat.v1.disable_eager_execution()` goes
 right after the TensorFlow import: without it the tf.compat.v1 code tf_upgrade_v2 wrote fails in
 TensorFlow 2's eager mode ("tf.placeholder() is not compatible with eager execution").
@@ -76,9 +78,16 @@ def is_true(args, keyword: str) -> bool:
 
 
 class SafeFixes(cst.CSTTransformer):
-    def __init__(self, keras_major: int):
+    def __init__(self, keras_major: int, compat_layers: bool = False):
         super().__init__()
         self.keras3 = keras_major >= 3
+        self.compat_layers = compat_layers  # the stack has tf.compat.v1.layers: tf.layers.* moves there
+        self.tensorflow = set()  # the names `import tensorflow [as x]` binds
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            if get_full_name_for_node(alias.name) == "tensorflow":
+                self.tensorflow.add(alias.asname.name.value if alias.asname else "tensorflow")
 
     def leave_Call(self, original_node, updated_node):
         name = get_full_name_for_node(updated_node.func) or ""
@@ -114,6 +123,10 @@ class SafeFixes(cst.CSTTransformer):
         return updated_node
 
     def leave_Attribute(self, original_node, updated_node):
+        if self.compat_layers and updated_node.attr.value == "layers":
+            base = updated_node.value
+            if isinstance(base, cst.Name) and base.value in self.tensorflow:
+                return cst.parse_expression(f"{base.value}.compat.v1.layers")
         # X.optimizers.legacy -> X.optimizers (a Keras 3 stack has no legacy optimizers)
         if self.keras3 and updated_node.attr.value == "legacy":
             parent = get_full_name_for_node(updated_node.value) or ""
@@ -162,8 +175,9 @@ def with_eager_off(module: cst.Module) -> tuple:
     return module, False
 
 
-def fix(text: str, keras_major: int, graph_mode: bool = False) -> str:
+def fix(text: str, keras_major: int, graph_mode: bool = False, compat_layers: bool = False) -> str:
     """The source with the safe fixes applied (and eager execution turned off after its TensorFlow import
-    when graph_mode); raises libcst.ParserSyntaxError when it does not parse."""
-    module = cst.parse_module(text).visit(SafeFixes(keras_major))
+    when graph_mode; tf.layers -> tf.compat.v1.layers when compat_layers); raises
+    libcst.ParserSyntaxError when it does not parse."""
+    module = cst.parse_module(text).visit(SafeFixes(keras_major, compat_layers))
     return (with_eager_off(module)[0] if graph_mode else module).code
