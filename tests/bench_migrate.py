@@ -58,8 +58,8 @@ FAMILIES = {
     "TF1 session in a notebook": ["notebook"],
 }  # fmt: skip
 CLEAN = [
-    "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nmodel.compile(optimizer=keras.optimizers.Adam())\n",
-    "import tensorflow as tf\nx = tf.io.gfile.glob('*')\ni = tf.math.argmax([1.0, 2.0])\nckpt = tf.train.Checkpoint()\n",
+    "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nmodel.compile(optimizer=keras.optimizers.Adam())",
+    "import tensorflow as tf\nx = tf.io.gfile.glob('*')\ni = tf.math.argmax([1.0, 2.0])\nckpt = tf.train.Checkpoint()",
     "from tensorflow.keras import backend as K\ny = K.gather([1, 2], 0)\n",
     "import keras\nfrom keras import ops\ny = ops.take([1, 2], 0)\nkeras.utils.plot_model\n",
 ]
@@ -100,11 +100,16 @@ def recall(package, root: Path, per_family: int, runs: int) -> None:
     for family, paths in corpus.items():
         found = sum(path in errors for path in paths)
         false = sum(f.path in paths for f in findings) if family == "clean Keras 3" else 0
-        print(f"  {family:34s} {len(paths):5d} {found:5d} {false:5d}" + ("" if family == "clean Keras 3" else f"  {100 * found / len(paths):.0f}%"))
+        print(
+            f"  {family:34s} {len(paths):5d} {found:5d} {false:5d}"
+            + ("" if family == "clean Keras 3" else f"  {100 * found / len(paths):.0f}%")
+        )
     print("legacy fixtures of the generated tests (findings judged for the recommended stack):")
     for fixture in sorted(p for p in LEGACY_FIXTURES.iterdir() if p.is_dir()):
         analysis = analyse(fixture, check_requirements=False)
-        print(f"  {fixture.name:34s} {analysis.files:3d} files {len(analysis.findings):3d} findings -> {analysis.stack_id}")
+        found = f"{analysis.files:3d} files {len(analysis.findings):3d} findings"
+        print(f"  {fixture.name:34s} {found} -> {analysis.stack_id}")
+
 
 TEMPLATES = [
     # TF1 graph mode

@@ -53,7 +53,9 @@ def walk(stack_id: str, stack: dict, python: str, folder: Path) -> dict:
     subprocess.run(["uv", "venv", "-q", "--python", python, str(venv)], check=True, env=env)
     lines = pins(stack, python)
     print(f"{stack_id}: {' '.join(lines)}", file=sys.stderr)
-    subprocess.run(["uv", "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *lines], check=True, env=env)
+    subprocess.run(
+        ["uv", "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *lines], check=True, env=env
+    )
     result = subprocess.run(
         [str(venv / "bin" / "python"), str(MIGRATE / "apiwalk.py")], capture_output=True, text=True, check=True, env=env
     )
@@ -68,10 +70,15 @@ def main() -> None:
     from api import SNAPSHOT, merge  # the generated package's module, imported from the template's source
 
     with tempfile.TemporaryDirectory() as folder:
-        walks = {stack_id: walk(stack_id, stack, args.python, Path(folder)) for stack_id, stack in STACKS["stacks"].items()}
+        walks = {
+            stack_id: walk(stack_id, stack, args.python, Path(folder)) for stack_id, stack in STACKS["stacks"].items()
+        }
     data = json.dumps(merge(walks), separators=(",", ":")).encode()
     SNAPSHOT.write_bytes(gzip.compress(data, 9, mtime=0))
-    print(f"wrote {SNAPSHOT.relative_to(TEMPLATE)} ({SNAPSHOT.stat().st_size} bytes): " + json.dumps(merge(walks)["stacks"]))
+    print(
+        f"wrote {SNAPSHOT.relative_to(TEMPLATE)} ({SNAPSHOT.stat().st_size} bytes): "
+        + json.dumps(merge(walks)["stacks"])
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,16 @@ import json
 import subprocess
 
 import pytest
-from helpers import COOKIECUTTER_JSON, DEFAULT_PACKAGE, LEGACY_FIXTURES, STACKS, TEMPLATE, env_with_uv, lock_entries, run
+from helpers import (
+    COOKIECUTTER_JSON,
+    DEFAULT_PACKAGE,
+    LEGACY_FIXTURES,
+    STACKS,
+    TEMPLATE,
+    env_with_uv,
+    lock_entries,
+    run,
+)
 
 pytestmark = pytest.mark.network
 
@@ -98,7 +107,8 @@ def test_apply_upgrades_tf1_code_with_tf_upgrade_v2_and_leaves_the_legacy_tree_a
     assert "tf.compat.v1.disable_eager_execution()" in train  # it builds a graph and runs it in a session
     # the report cites the project's paths, never the temporary folder the upgrade ran in
     upgrade_report = (tmp_path / "out" / "tf_upgrade_v2.txt").read_text(encoding="utf-8")
-    assert upgrade_report.startswith(("model.py:", "train.py:")) and "/tmp" not in upgrade_report
+    assert upgrade_report.startswith(("model.py:", "train.py:")) and str(tmp_path.parent.parent) not in upgrade_report
+    assert all(line.startswith(("model.py:", "train.py:", "    ")) for line in upgrade_report.splitlines())
     report = (tmp_path / "out" / "MIGRATION.md").read_text(encoding="utf-8")
     assert "+    with tf.compat.v1.Session(config=config) as sess:" in report
 
@@ -110,7 +120,9 @@ def test_migrated_legacy_scripts_run_here(bootstrapped, tmp_path):
     legacy = LEGACY_FIXTURES / "runnable"
     copy = tmp_path / "runnable migrated"
     env = env_with_uv() | {"PATH": str(tmp_path / "no-bin")}  # offline: only the apply is under test here
-    result = run([venv_python(bootstrapped), *MIGRATE, legacy, "--out", tmp_path / "out", "--apply", copy], bootstrapped, env)
+    result = run(
+        [venv_python(bootstrapped), *MIGRATE, legacy, "--out", tmp_path / "out", "--apply", copy], bootstrapped, env
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 not upgraded, copied unchanged: tf1_slices.py" in result.stdout
     assert (copy / "tf1_slices.py").read_bytes() == (legacy / "tf1_slices.py").read_bytes()
@@ -158,7 +170,9 @@ def test_the_api_snapshot_is_the_installed_api(bootstrapped):
     Keras is left out, with the modules TensorFlow re-exports from it (tf.metrics, tf.losses, ...): off
     Apple Silicon the stack installs a newer Keras than its Apple Silicon pin, which the snapshot holds."""
     migrate = bootstrapped / "src" / DEFAULT_PACKAGE / "migrate"
-    walked = run([venv_python(bootstrapped), migrate / "apiwalk.py"], bootstrapped, env_with_uv() | {"TF_CPP_MIN_LOG_LEVEL": "3"})
+    walked = run(
+        [venv_python(bootstrapped), migrate / "apiwalk.py"], bootstrapped, env_with_uv() | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    )
     assert walked.returncode == 0, walked.stderr[-3000:]
     here = json.loads(walked.stdout)
     snapshot = json.loads(gzip.decompress((migrate / "api_snapshot.json.gz").read_bytes()))

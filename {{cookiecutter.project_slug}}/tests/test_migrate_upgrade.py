@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.migrate import api, apply, codemods, codes, resolve, tree, tfupgrade
+from {{ cookiecutter.package_name }}.migrate import api, apply, codemods, codes, resolve, tfupgrade, tree
 from {{ cookiecutter.package_name }}.migrate.__main__ import main
 from {{ cookiecutter.package_name }}.migrate.analysis import analyse
 from {{ cookiecutter.package_name }}.stack import read_stack_file
@@ -56,7 +56,10 @@ def write(root: Path, name: str, content) -> Path:
 
 
 def notebook(*cells, outputs=()) -> str:
-    code = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": list(outputs), "source": c} for c in cells]
+    code = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": list(outputs), "source": c}
+        for c in cells
+    ]
     return json.dumps({"cells": code, "metadata": {}, "nbformat": 4, "nbformat_minor": 4})
 
 
@@ -136,7 +139,12 @@ def test_a_notebook_is_one_program_with_cell_and_line_kept(tmp_path, monkeypatch
     write(
         tmp_path,
         "outputs.ipynb",  # 5 kB of outputs, a few bytes of code: analysed
-        notebook("import tensorflow as tf\n", "def broken(:\n", "%time x = 1\n!ls\nsess = tf.Session()\n", outputs=[big_output]),
+        notebook(
+            "import tensorflow as tf\n",
+            "def broken(:\n",
+            "%time x = 1\n!ls\nsess = tf.Session()\n",
+            outputs=[big_output],
+        ),
     )
     write(tmp_path, "code.ipynb", notebook("x = 1\n" * 400))  # 2.4 kB of code: over the limit
     analysis = analyse(tmp_path, check_requirements=False)
@@ -149,7 +157,10 @@ def test_a_notebook_is_one_program_with_cell_and_line_kept(tmp_path, monkeypatch
 
 def test_apply_upgrades_notebook_cells_and_leaves_outputs_and_magics(tmp_path, capsys, no_tools):
     output = {"output_type": "stream", "name": "stdout", "text": ["ok\n"]}
-    cells = ["%matplotlib inline\nfrom keras.optimizers import Adam\nopt = Adam(lr=0.1)\n", "!ls\nmodel.fit_generator(gen)"]
+    cells = [
+        "%matplotlib inline\nfrom keras.optimizers import Adam\nopt = Adam(lr=0.1)\n",
+        "!ls\nmodel.fit_generator(gen)",
+    ]
     write(tmp_path / "legacy", "nb.ipynb", notebook(*cells, outputs=[output]))
     assert main([str(tmp_path / "legacy"), "--out", str(tmp_path / "out"), "--apply", str(tmp_path / "copy")]) == 0
     upgraded = json.loads((tmp_path / "copy" / "nb.ipynb").read_text())
@@ -185,7 +196,10 @@ def test_a_source_tf_upgrade_v2_cannot_handle_costs_only_itself(tmp_path, monkey
                 raise ValueError("Expected '*' but found ')'")
             return 1, text.replace("tf.Session", "tf.compat.v1.Session"), ["1:0: INFO: Renamed"], []
 
-    assert tfupgrade.upgrade(Upgrader(), "a.py", "c[(1 - 1) * 2:2] = 1")["error"] == "ValueError: Expected '*' but found ')'"
+    assert (
+        tfupgrade.upgrade(Upgrader(), "a.py", "c[(1 - 1) * 2:2] = 1")["error"]
+        == "ValueError: Expected '*' but found ')'"
+    )
 
     def fake_run(command, input, **_):  # the driver's answer, computed here without TensorFlow
         answers = [tfupgrade.upgrade(Upgrader(), job["name"], job["text"]) for job in json.loads(input)]
@@ -214,11 +228,13 @@ def test_tf1_graph_code_gets_eager_execution_off_and_keras3_file_names():
     assert codemods.fix(compat, 3, graph_mode=True) == compat  # already off
     assert "tf.disable_eager_execution()" in codemods.fix("import tensorflow.compat.v1 as tf\n", 3, graph_mode=True)
     saving = (
-        "cb = ModelCheckpoint('w.{epoch:02d}.h5')\ncb = ModelCheckpoint(filepath=f'{d}/w.hdf5', save_weights_only=True)\n"
+        "cb = ModelCheckpoint('w.{epoch:02d}.h5')\n"
+        "cb = ModelCheckpoint(filepath=f'{d}/w.hdf5', save_weights_only=True)\n"
         "model.save_weights('m.h5')\nmodel.load_weights('m.h5')\nmodel.save('m.h5')\n"
     )
     assert codemods.fix(saving, 3) == (
-        "cb = ModelCheckpoint('w.{epoch:02d}.keras')\ncb = ModelCheckpoint(filepath=f'{d}/w.weights.h5', save_weights_only=True)\n"
+        "cb = ModelCheckpoint('w.{epoch:02d}.keras')\n"
+        "cb = ModelCheckpoint(filepath=f'{d}/w.weights.h5', save_weights_only=True)\n"
         "model.save_weights('m.weights.h5')\nmodel.load_weights('m.weights.h5')\nmodel.save('m.h5')\n"
     )
     assert codemods.fix(saving, 2) == saving  # Keras 2 takes .h5 everywhere
@@ -228,7 +244,9 @@ def test_tf1_graph_code_gets_eager_execution_off_and_keras3_file_names():
 
 
 def test_test_and_lint_tools_go_to_the_dev_list(tmp_path, capsys, no_tools):
-    write(tmp_path / "legacy", "requirements.txt", "numpy\nrequests==2.31.0\npytest-flake8\ncodecov>=2\ncheck-manifest\n")
+    write(
+        tmp_path / "legacy", "requirements.txt", "numpy\nrequests==2.31.0\npytest-flake8\ncodecov>=2\ncheck-manifest\n"
+    )
     assert main([str(tmp_path / "legacy"), "--out", str(tmp_path / "out"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["requirements-dev"] == ["pytest-flake8", "codecov>=2", "check-manifest"]

@@ -101,7 +101,9 @@ def upgrade_tf1(units: list, report: Path, applied: Applied):
     """tf_upgrade_v2 on these units, in one process; a unit it cannot handle is marked failed."""
     script = tf_upgrade_v2()
     if script is None:
-        applied.notes.append("TF1 code was not upgraded: tf_upgrade_v2 (it ships with TensorFlow) is not installed here")
+        applied.notes.append(
+            "TF1 code was not upgraded: tf_upgrade_v2 (it ships with TensorFlow) is not installed here"
+        )
         return set()
     python = Path(script).parent / "python"
     jobs = [{"name": unit.name, "text": unit.text} for unit in units]
@@ -154,7 +156,9 @@ def fix_units(units: list, keras_major: int, graph: set, applied: Applied, skip:
         unit.text = fixed
     for path in sorted(graph - eager_off):
         if any(unit.path == path and id(unit) not in skip for unit in units):
-            applied.notes.append(f"{path}: TF1 graph code without `import tensorflow`: turn eager execution off by hand")
+            applied.notes.append(
+                f"{path}: TF1 graph code without `import tensorflow`: turn eager execution off by hand"
+            )
 
 
 def write_file(path: Path, units: list, skip: set, applied: Applied):
@@ -215,7 +219,9 @@ def diff_tree(root: Path, copy: Path, changed: list) -> str:
     return "".join(parts)
 
 
-def apply(root: Path, outtree: Path, hits: list, keras_major: int, report_dir: Path, stack: str | None = None) -> Applied:
+def apply(
+    root: Path, outtree: Path, hits: list, keras_major: int, report_dir: Path, stack: str | None = None
+) -> Applied:
     """The migrated copy, with the fixes for this Keras major (and this stack's API: tf.compat.v1.layers)."""
     applied = Applied(outtree)
     shutil.copytree(root, outtree, symlinks=True, ignore=ignore, dirs_exist_ok=True)

@@ -170,7 +170,9 @@ def with_eager_off(module: cst.Module) -> tuple:
     for index, statement in enumerate(module.body):
         target = eager_off_after(statement)
         if target:
-            call = cst.parse_statement(f"{target}.disable_eager_execution()  # TF1 graph code: sessions, placeholders\n")
+            call = cst.parse_statement(
+                f"{target}.disable_eager_execution()  # TF1 graph code: sessions, placeholders\n"
+            )
             return module.with_changes(body=[*module.body[: index + 1], call, *module.body[index + 1 :]]), True
     return module, False
 

@@ -61,6 +61,8 @@ DEV_TOOLS = (
 
 def is_dev_tool(name: str) -> bool:
     return any(name.startswith(tool[:-1]) if tool.endswith("*") else name == tool for tool in DEV_TOOLS)
+
+
 TOOLS_NOTE = "an installer tool, not a dependency"
 
 

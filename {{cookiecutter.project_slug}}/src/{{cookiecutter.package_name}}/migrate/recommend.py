@@ -42,7 +42,9 @@ def target(data: dict, stack_id: str, wanted_python: str | None = None) -> Targe
 def keras2_needs(dependencies, hits) -> list:
     """What in the project only the Keras 2 stack can run, as short descriptions."""
     needs = [d.name for d in dependencies if d.name in KNOWN and KNOWN[d.name].keras2]
-    needs += [f"{h.detail.split(':')[0].split(' not in ')[0]} in {h.path}:{h.line}" for h in hits if CODES[h.code].keras2]
+    needs += [
+        f"{h.detail.split(':')[0].split(' not in ')[0]} in {h.path}:{h.line}" for h in hits if CODES[h.code].keras2
+    ]
     return list(dict.fromkeys(needs))
 
 

@@ -58,7 +58,8 @@ def as_json(analysis) -> dict:
             "changed": applied.changed,
             "notes": applied.notes,
             "not_upgraded": [
-                {"path": path, "cell": cell, "tool": tool, "reason": reason} for path, cell, tool, reason in applied.failed
+                {"path": path, "cell": cell, "tool": tool, "reason": reason}
+                for path, cell, tool, reason in applied.failed
             ],
         },
     }

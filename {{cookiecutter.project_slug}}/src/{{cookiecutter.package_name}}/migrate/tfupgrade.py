@@ -20,8 +20,9 @@ def upgrade(upgrader, name: str, text: str) -> dict:
     if not processed:
         reason = (logs[0].splitlines()[-1] if logs else "it does not parse").strip()
         return {"name": name, "text": None, "error": reason, "report": f"{name}: not upgraded ({reason})\n"}
-    lines = [f"{name}:{entry}" if entry[:1].isdigit() else entry for entry in logs + errors]
-    return {"name": name, "text": new_text, "error": "", "report": "".join(f"{line}\n" for line in lines)}
+    entries = dict.fromkeys(f"{name}:{entry}" if entry[:1].isdigit() else entry for entry in logs + errors)
+    report = "".join(entry.strip().replace("\n", "\n    ") + "\n" for entry in entries)  # continuations indented
+    return {"name": name, "text": new_text, "error": "", "report": report}
 
 
 def main() -> None:
