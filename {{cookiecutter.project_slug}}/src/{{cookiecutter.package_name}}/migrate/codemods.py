@@ -19,7 +19,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from .findings import CUDNN_LAYERS, GENERATOR_METHODS, KERAS2_MODULES, OPTIMIZERS
+from .idioms import CUDNN_LAYERS, GENERATOR_METHODS, KERAS2_MODULES, OPTIMIZERS
 
 RENAMED_LAYERS = {name: name.removeprefix("CuDNN") for name in CUDNN_LAYERS}
 KERAS2_ONLY_ARGUMENTS = {"workers", "use_multiprocessing", "max_queue_size"}
