@@ -31,7 +31,7 @@ def api_module(value) -> bool:
         return False
     try:
         parts = value.__name__.split(".")
-    except Exception:  # noqa: BLE001 - a lazy module that refuses to load (TF 2.16's tf.compat.v1.layers
+    except Exception:  # a lazy module that refuses to load (TF 2.16's tf.compat.v1.layers
         return True  # under Keras 3): a module with no usable names, which is what the walk records
     implementation = ("src" in parts or "python" in parts) and not API_PARTS & set(parts)
     return parts[0] in OWNERS and not implementation
@@ -47,7 +47,7 @@ def walk(roots=ROOTS) -> dict:
     for root in roots:
         try:
             pending.append((root, importlib.import_module(root)))
-        except Exception:  # noqa: S112,BLE001 - a stack without standalone keras simply has no such root
+        except Exception:  # noqa: S112 - a stack without standalone keras simply has no such root
             continue
     while pending:
         path, module = pending.popleft()
@@ -58,12 +58,12 @@ def walk(roots=ROOTS) -> dict:
         names = []
         try:
             listed = dir(module)
-        except Exception:  # noqa: BLE001 - a lazy module that fails to load has no names here
+        except Exception:  # a lazy module that fails to load has no names here
             listed = []
         for name in sorted(filter(public, listed)):
             try:
                 value = getattr(module, name)
-            except Exception:  # noqa: S112,BLE001 - listed but fails to load: not usable, so not there
+            except Exception:  # noqa: S112 - listed but fails to load: not usable, so not there
                 continue
             names.append(name)
             if api_module(value):

@@ -109,7 +109,7 @@ def upgrade_tf1(units: list, report: Path, applied: Applied):
     jobs = [{"name": unit.name, "text": unit.text} for unit in units]
     command = [str(python if python.exists() else sys.executable), str(Path(__file__).with_name("tfupgrade.py"))]
     # an argument list: the upgrade script of this package, run by the stack's Python, never through a shell
-    result = subprocess.run(command, input=json.dumps(jobs), capture_output=True, text=True, timeout=1800)  # noqa: S603
+    result = subprocess.run(command, input=json.dumps(jobs), capture_output=True, text=True, timeout=1800)  # noqa: S603 - see above
     try:
         outcomes = json.loads(result.stdout) if result.returncode == 0 else None
     except ValueError:

@@ -61,7 +61,7 @@ def sdist_is_pure(uv: str, name: str, version: str) -> str | None:
         env = dict(os.environ, UV_PYTHON_DOWNLOADS="never", CC="false", CXX="false")  # compiling fails at once
         try:
             # an argument list for uv; the package name comes from uv's own message
-            result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)  # noqa: S603
+            result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)  # noqa: S603 - see above
         except (OSError, subprocess.SubprocessError) as error:
             return f"its sdist could not be built here ({type(error).__name__})"
         if result.returncode != 0:

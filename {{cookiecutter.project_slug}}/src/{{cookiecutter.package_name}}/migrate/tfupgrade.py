@@ -14,7 +14,7 @@ import sys
 def upgrade(upgrader, name: str, text: str) -> dict:
     try:
         processed, new_text, logs, errors = upgrader.update_string_pasta(text, name)
-    except Exception as error:  # noqa: BLE001 - pasta raises its own errors (AnnotationError, ...)
+    except Exception as error:  # pasta raises its own errors (AnnotationError, ...)
         reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
         return {"name": name, "text": None, "error": reason, "report": f"{name}: not upgraded ({reason})\n"}
     if not processed:
