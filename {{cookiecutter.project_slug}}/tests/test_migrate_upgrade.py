@@ -12,6 +12,7 @@ import pytest
 from {{ cookiecutter.package_name }}.migrate import api, apply, codemods, codes, resolve, tfupgrade, tree
 from {{ cookiecutter.package_name }}.migrate.__main__ import main
 from {{ cookiecutter.package_name }}.migrate.analysis import analyse
+from {{ cookiecutter.package_name }}.migrate.recommend import recommend
 from {{ cookiecutter.package_name }}.stack import read_stack_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "legacy"
@@ -131,6 +132,14 @@ def test_the_snapshot_holds_every_stack_and_lookups_walk_modules_and_aliases(tmp
     assert apis["new"].missing("tensorflow.python.anything") is None  # the implementation is not judged
     hit = codes.Hit("a.py", 1, None, "API603", "tf.layers", missing_in=("new",))
     assert [f.code for f in codes.judge([hit], 3, "new")] == ["API603"] and codes.judge([hit], 3, "old") == []
+
+
+def test_the_recommendation_avoids_a_stack_that_lacks_a_name_the_code_uses():
+    lacking = KERAS3_DEFAULT
+    hit = codes.Hit("a.py", 3, None, "API603", "tf.new_thing not in " + lacking, missing_in=(lacking,))
+    stack_id, reason = recommend(DATA, [], [hit])
+    assert stack_id != lacking and STACKS[stack_id]["keras"] == 3 and not STACKS[stack_id].get("experimental")
+    assert f"{lacking} lack tf.new_thing" in reason
 
 
 def test_a_notebook_is_one_program_with_cell_and_line_kept(tmp_path, monkeypatch):

@@ -24,7 +24,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import api
+from . import api, removed
 from .codes import Hit
 from .tree import MAX_BYTES, SKIP_DIRS, code_cells, decode_python, is_environment, python_of_cell, relative, unmasked
 from .tree import walk as walk_tree
@@ -225,7 +225,7 @@ def apply(
     """The migrated copy, with the fixes for this Keras major (and this stack's API: tf.compat.v1.layers)."""
     applied = Applied(outtree)
     shutil.copytree(root, outtree, symlinks=True, ignore=ignore, dirs_exist_ok=True)
-    tf1 = {hit.path for hit in hits if hit.code in TF1_CODES}
+    tf1 = {hit.path for hit in hits if hit.code in TF1_CODES or removed.UPGRADED in hit.fix}
     graph = {hit.path for hit in hits if hit.code in GRAPH_CODES}
     files = {}
     for path in walk_tree(outtree):

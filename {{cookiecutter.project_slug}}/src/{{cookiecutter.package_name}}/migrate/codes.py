@@ -51,7 +51,12 @@ CODES = {
         "them only as tf.compat.v1.keras.backend)",
         "delete it (sessions were mostly used for GPU memory options, which Metal ignores)",
     ),
-    "TF107": Code("tf.contrib", both("error"), "tf.contrib was removed in TensorFlow 2.0", "use the Keras or TF2 API"),
+    "TF107": Code(
+        "tf.contrib",
+        both("error"),
+        "tf.contrib was removed in TensorFlow 2.0",
+        "cannot be converted mechanically (tf_upgrade_v2 leaves it): use the Keras or TF2 API that replaced each part",
+    ),
     "TF108": Code("TF1-only API", both("error"), "this TF1 API is gone from the TensorFlow 2 namespace", TF1),
     "DEV201": Code(
         "hard-coded GPU device",

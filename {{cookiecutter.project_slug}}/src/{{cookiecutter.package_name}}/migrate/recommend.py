@@ -111,6 +111,12 @@ def recommend(data: dict, dependencies, hits) -> tuple:
     newer = [key for key in candidates if version is None or Version(stacks[key]["tensorflow"]) >= version]
     if version is not None and newer and newer != candidates:
         candidates, why = newer, f"{why}; {where} asks for TensorFlow {version} or newer"
+    lacking = {stack for hit in hits if hit.code == "API603" for stack in hit.missing_in}
+    having = [key for key in candidates if key not in lacking]
+    if having and having != candidates:
+        names = "; ".join(dict.fromkeys(h.detail.split(" not in ")[0] for h in hits if h.code == "API603"))
+        why = f"{why}; {', '.join(k for k in candidates if k in lacking)} lack {names}"
+        candidates = having
     own = data["chosen"]
     choice = own if own in candidates else candidates[0]
     how = "this project's own stack" if choice == own else f"the first Keras {major} stack in the table"

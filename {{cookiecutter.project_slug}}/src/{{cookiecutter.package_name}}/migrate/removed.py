@@ -23,6 +23,7 @@ SESSION = (
     "GPU memory options, which Metal ignores); on the Keras 2 stack tf.compat.v1.keras.backend.get_session()"
 )
 MANUAL = "cannot be converted mechanically: "
+UPGRADED = "what tf_upgrade_v2 writes"  # a fix that says so: --apply runs tf_upgrade_v2 on the file
 # Known replacements, by the name (or a prefix of it) that is missing; `keras.` also covers `tf.keras.`.
 REPLACEMENTS = {
     "tensorflow.layers": LAYERS,
@@ -95,7 +96,7 @@ def replacement(name: str, apis: dict, keras3: list) -> str:
     if keyed.startswith("keras.backend.") and leaf in reference.names("keras.ops"):
         return f"keras.ops.{leaf}"
     if keyed.startswith("tensorflow.") and leaf in reference.names("tensorflow.compat.v1"):
-        return f"tf.compat.v1.{leaf} (what tf_upgrade_v2 writes), then its TF2 form"
+        return f"tf.compat.v1.{leaf} ({UPGRADED}), then its TF2 form"
     return "use what the recommended stack's API offers instead (see its API documentation)"
 
 
