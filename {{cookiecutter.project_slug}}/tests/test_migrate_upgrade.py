@@ -203,7 +203,8 @@ def test_a_source_tf_upgrade_v2_cannot_handle_costs_only_itself(tmp_path, monkey
         def update_string_pasta(self, text, name):
             if "[(1 - 1)" in text:
                 raise ValueError("Expected '*' but found ')'")
-            return 1, text.replace("tf.Session", "tf.compat.v1.Session"), ["1:0: INFO: Renamed"], []
+            text = text.replace("tf.Session", "tf.compat.v1.Session").replace("tf.trainable", "tf.compat.v1.trainable")
+            return 1, text, ["1:0: INFO: Renamed"], []
 
     assert (
         tfupgrade.upgrade(Upgrader(), "a.py", "c[(1 - 1) * 2:2] = 1")["error"]
@@ -219,9 +220,11 @@ def test_a_source_tf_upgrade_v2_cannot_handle_costs_only_itself(tmp_path, monkey
     legacy = tmp_path / "legacy"
     write(legacy, "bad.py", "import tensorflow as tf\nc[(1 - 1) * 2:2] = 1\ns = tf.Session()\n")
     write(legacy, "good.py", "import tensorflow as tf\ns = tf.Session()\n")
+    write(legacy, "names.py", "import tensorflow as tf\nv = tf.trainable_variables()\n")  # API601, in tf.compat.v1
     applied = apply.apply(legacy, tmp_path / "copy", analyse(legacy, check_requirements=False).hits, 3, tmp_path)
     assert (tmp_path / "copy" / "bad.py").read_text() == (legacy / "bad.py").read_text()
     assert "tf.compat.v1.Session()" in (tmp_path / "copy" / "good.py").read_text()
+    assert "tf.compat.v1.trainable_variables()" in (tmp_path / "copy" / "names.py").read_text()
     assert applied.failed == [("bad.py", None, "tf_upgrade_v2", "ValueError: Expected '*' but found ')'")]
     report = (tmp_path / apply.REPORT_NAME).read_text()
     assert report.startswith("bad.py: not upgraded") and "good.py:1:0: INFO: Renamed" in report  # project paths
