@@ -13,7 +13,8 @@ NOT_CHECKED = """\
 - custom ops and C/C++/CUDA extensions, Dockerfiles, shell scripts, CI files and data files;
 - saved models and checkpoints: whether an old .h5 or SavedModel loads in the new Keras;
 - Python 2 files beyond saying so, and files that do not parse (their findings are PY001 / PY002);
-- files larger than 1 MB, hidden folders, virtualenvs and conda environments (skipped)."""
+- files larger than 1 MB (a notebook: 1 MB of code), hidden folders, virtualenvs and conda environments (skipped);
+- private TensorFlow and Keras modules (`tensorflow.python`, `keras.src`) and attributes of classes."""
 
 
 def cell(text) -> str:

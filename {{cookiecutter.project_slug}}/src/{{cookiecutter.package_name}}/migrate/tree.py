@@ -116,10 +116,6 @@ def read_py(root: Path, path: Path) -> tuple:
     return [Source(name, None, text)], []
 
 
-def has_magic(lines: list) -> bool:
-    return bool(lines) and lines[0].lstrip().startswith("%%") or any(MAGIC_LINE.match(line) for line in lines)
-
-
 def python_of_cell(lines: list) -> str | None:
     """A code cell's Python with magics and shell lines made `pass`; None for a cell in another language."""
     if lines and lines[0].lstrip().startswith("%%"):
