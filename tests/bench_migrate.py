@@ -1,23 +1,115 @@
-"""Measure the migration analysis on generated legacy trees of 200 and 2,000 Python files.
+"""Measure the migration analysis: its recall per API family, and its time on 200 and 2,000 files.
 
     python tests/bench_migrate.py [--runs 3]
 
-Bakes the template (no set-up), imports the generated package from its src/, writes trees that mix
-TF1 graph code, Keras 2.4 code and clean Keras 3 code (plus a requirements.txt), and times the
-analysis (reading, ast findings, dependencies, recommendation) in this process. The uv resolution
-check is left out: it is one network-bound call whatever the size of the tree. Median of --runs.
+Bakes the template (no set-up) and imports the generated package from its src/. Recall: a corpus of
+legacy idioms, one small file (or notebook) per spelling of each API family that TensorFlow 2.16 /
+Keras 3 no longer have (every way of importing it: `tf.x`, `from tensorflow import x`, aliases, ...),
+plus clean Keras 3 files; per family it prints how many files got a finding that is an error on the
+default Keras 3 stack, and how many findings the clean files got (false ones), then the same for the
+legacy fixtures of the generated tests. Speed: trees that mix TF1 graph code, Keras 2.4 code and clean
+Keras 3 code (plus a requirements.txt), analysed in this process (reading, ast findings, API lookups,
+dependencies, recommendation). The uv resolution check is left out: it is one network-bound call
+whatever the size of the tree. Median of --runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from helpers import DEFAULT_PACKAGE, bake
+from helpers import DEFAULT_PACKAGE, LEGACY_FIXTURES, bake
+
+TF = "import tensorflow as tf\n"
+K = "from keras import backend as K\n"
+# Each family: the spellings a legacy file uses it with (x, y, model, p: any names; the analysis is static).
+FAMILIES = {
+    "tf.layers": [TF + "y = tf.layers.dense(x, 1)\n", "import tensorflow\ny = tensorflow.layers.conv2d(x, 8, 3)\n",
+                  "from tensorflow import layers\ny = layers.dense(x, 1)\n"],
+    "tf.compat.v1.layers": [TF + "y = tf.compat.v1.layers.dense(x, 1)\n",
+                            "import tensorflow.compat.v1 as tf\ny = tf.layers.dense(x, 1)\n",
+                            "from tensorflow.compat.v1 import layers\ny = layers.max_pooling2d(x, 2, 2)\n"],
+    "tf.estimator": [TF + "e = tf.estimator.Estimator(model_fn=f)\n",
+                     "from tensorflow import estimator\ne = estimator.LinearRegressor([])\n",
+                     TF + "spec = tf.estimator.EstimatorSpec(mode, loss=loss)\n"],
+    "tf.train.Saver": [TF + "saver = tf.train.Saver()\n", "from tensorflow.train import Saver\nsaver = Saver()\n",
+                       "import tensorflow as t\nt.train.Saver(max_to_keep=2).save(s, p)\n"],
+    "tf.summary.FileWriter": [TF + "w = tf.summary.FileWriter(p)\n",
+                              "from tensorflow.summary import FileWriter\nw = FileWriter(p)\n"],
+    "tf.gfile": [TF + "ok = tf.gfile.Exists(p)\n", TF + "f = tf.gfile.GFile(p)\n",
+                 "from tensorflow import gfile\nfiles = gfile.ListDirectory(p)\n"],
+    "tf.arg_max": [TF + "i = tf.arg_max(y, 1)\n", TF + "i = tf.arg_min(y, 1)\n"],
+    "tensorflow.examples.tutorials": ["from tensorflow.examples.tutorials.mnist import input_data\n",
+                                      "import tensorflow.examples.tutorials.mnist.input_data as input_data\n"],
+    "keras.backend dropped in Keras 3": [K + "v = K.variable(1.0)\n", K + "y = K.gather(x, 0)\n",
+                                         "import keras.backend as K\nn = K.shape(x)[0]\n",
+                                         "from keras.backend import placeholder\n", K + "y = K.batch_flatten(x)\n"],
+    "K.get_session / set_session": [K + "s = K.get_session()\n", "import keras\nkeras.backend.set_session(s)\n"],
+    "multi_gpu_model": ["from keras.utils import multi_gpu_model\n",
+                        "from keras.utils.training_utils import multi_gpu_model\n",
+                        "import keras\nm = keras.utils.multi_gpu_model(model, 2)\n"],
+    "keras.utils.vis_utils": ["from keras.utils.vis_utils import plot_model\n", "import keras.utils.vis_utils\n"],
+    "tf.contrib": [TF + "slim = tf.contrib.slim\n", "import tensorflow.contrib.slim as slim\n"],
+    "TF1 session in a notebook": ["notebook"],
+}  # fmt: skip
+CLEAN = [
+    "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nmodel.compile(optimizer=keras.optimizers.Adam())",
+    "import tensorflow as tf\nx = tf.io.gfile.glob('*')\ni = tf.math.argmax([1.0, 2.0])\nckpt = tf.train.Checkpoint()",
+    "from tensorflow.keras import backend as K\ny = K.gather([1, 2], 0)\n",
+    "import keras\nfrom keras import ops\ny = ops.take([1, 2], 0)\nkeras.utils.plot_model\n",
+]
+PADDING = "\n\ndef helper_{i}(value):\n    return value * {i}\n"
+
+
+def notebook(i: int) -> str:
+    cells = ["%matplotlib inline\nimport tensorflow as tf\n", "x = 1\n" * (i % 3), f"!ls\nsess_{i} = tf.Session()\n"]
+    code = [{"cell_type": "code", "metadata": {}, "outputs": [], "source": cell} for cell in cells]
+    return json.dumps({"cells": code, "metadata": {}, "nbformat": 4, "nbformat_minor": 4})
+
+
+def write_corpus(root: Path, per_family: int) -> dict:
+    """Files using each family (spellings in turn, padded differently), and clean files: {family: [paths]}."""
+    corpus = {}
+    for f, (family, spellings) in enumerate([*FAMILIES.items(), ("clean Keras 3", CLEAN)]):
+        corpus[family] = []
+        for i in range(per_family):
+            spelling = spellings[i % len(spellings)]
+            name = f"family_{f}/file_{i}" + (".ipynb" if spelling == "notebook" else ".py")
+            text = notebook(i) if spelling == "notebook" else spelling + PADDING.format(i=i) * (i % 4)
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+            corpus[family].append(name)
+    return corpus
+
+
+def recall(package, root: Path, per_family: int, runs: int) -> None:
+    corpus = write_corpus(root, per_family)
+    analyse = package.analysis.analyse
+    seconds, _ = measure(analyse, root, runs)
+    analysis = analyse(root, check_requirements=False)
+    keras3, hits = analysis.own_stack, analysis.hits  # the default project's stack: Keras 3
+    errors = {f.path for f in package.codes.judge(hits, 3, keras3) if f.severity == "error"}
+    findings = package.codes.judge(hits, 3, keras3)
+    print(f"recall on {sum(map(len, corpus.values()))} legacy idiom files, judged for {keras3} ({seconds:.2f} s):")
+    print(f"  {'API family':34s} {'files':>5s} {'found':>5s} {'false':>5s}")
+    for family, paths in corpus.items():
+        found = sum(path in errors for path in paths)
+        false = sum(f.path in paths for f in findings) if family == "clean Keras 3" else 0
+        print(
+            f"  {family:34s} {len(paths):5d} {found:5d} {false:5d}"
+            + ("" if family == "clean Keras 3" else f"  {100 * found / len(paths):.0f}%")
+        )
+    print("legacy fixtures of the generated tests (findings judged for the recommended stack):")
+    for fixture in sorted(p for p in LEGACY_FIXTURES.iterdir() if p.is_dir()):
+        analysis = analyse(fixture, check_requirements=False)
+        found = f"{analysis.files:3d} files {len(analysis.findings):3d} findings"
+        print(f"  {fixture.name:34s} {found} -> {analysis.stack_id}")
+
 
 TEMPLATES = [
     # TF1 graph mode
@@ -61,11 +153,14 @@ def measure(analyse, root: Path, runs: int) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--per-family", type=int, default=20, help="legacy idiom files per API family")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         project = bake(Path(folder) / "project")
         sys.path.insert(0, str(project / "src"))
-        analyse = __import__(f"{DEFAULT_PACKAGE}.migrate.analysis", fromlist=["analyse"]).analyse
+        package = __import__(f"{DEFAULT_PACKAGE}.migrate", fromlist=["analysis", "codes"])
+        recall(package, Path(folder) / "idioms", args.per_family, args.runs)
+        analyse = package.analysis.analyse
         results = {}
         for files in (200, 2000):
             root = Path(folder) / f"legacy-{files}"

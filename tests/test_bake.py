@@ -24,6 +24,19 @@ LEGACY_FILES = [
     "keras24_gpu/requirements.txt",
     "keras24_gpu/requirements/base.txt",
     "keras24_gpu/train.py",
+    "removed_apis/backend.py",
+    "removed_apis/checkpoints.py",
+    "removed_apis/compat_layers.py",
+    "removed_apis/estimator.py",
+    "removed_apis/files.py",
+    "removed_apis/multi_gpu.py",
+    "removed_apis/tf1_notebook.ipynb",
+    "removed_apis/tf_layers.py",
+    "removed_apis/tutorials.py",
+    "runnable/keras23_mlp.py",
+    "runnable/tf1_linear_regression.py",
+    "runnable/tf1_session.ipynb",
+    "runnable/tf1_slices.py",
     "tf1_graph/README.md",
     "tf1_graph/model.py",
     "tf1_graph/requirements.txt",
@@ -87,15 +100,21 @@ EXPECTED_FILES = {
     "src/PKG/migrate/__init__.py",
     "src/PKG/migrate/__main__.py",
     "src/PKG/migrate/analysis.py",
+    "src/PKG/migrate/api.py",
+    "src/PKG/migrate/api_snapshot.json.gz",
+    "src/PKG/migrate/apiwalk.py",
     "src/PKG/migrate/apply.py",
     "src/PKG/migrate/codemods.py",
     "src/PKG/migrate/codes.py",
     "src/PKG/migrate/dependencies.py",
     "src/PKG/migrate/findings.py",
+    "src/PKG/migrate/idioms.py",
     "src/PKG/migrate/packages.py",
     "src/PKG/migrate/recommend.py",
+    "src/PKG/migrate/removed.py",
     "src/PKG/migrate/report.py",
     "src/PKG/migrate/resolve.py",
+    "src/PKG/migrate/tfupgrade.py",
     "src/PKG/migrate/tree.py",
     "tests/conftest.py",
     "tests/markers.py",
@@ -116,6 +135,7 @@ EXPECTED_FILES = {
     "tests/test_workflow.py",
     "tests/test_migrate.py",
     "tests/test_migrate_apply.py",
+    "tests/test_migrate_upgrade.py",
     *(f"tests/fixtures/legacy/{name}" for name in LEGACY_FILES),
 }
 
@@ -172,8 +192,8 @@ def test_hostile_text_survives_as_text(tmp_path):
 def test_generated_files_are_valid_and_fully_rendered(tmp_path, project_name, slug, package):
     project = bake(tmp_path, project_name=project_name)
     for path in project.rglob("*"):
-        if not path.is_file() or path.is_relative_to(project / "tests" / "fixtures"):
-            continue  # the legacy fixtures are old code on purpose (Python 2, Latin-1): checked below
+        if not path.is_file() or path.is_relative_to(project / "tests" / "fixtures") or path.suffix == ".gz":
+            continue  # the legacy fixtures are old code on purpose (Python 2, Latin-1): checked below; data
         assert_rendered_and_parsing(path.suffix, path.read_text(encoding="utf-8"))
 
 

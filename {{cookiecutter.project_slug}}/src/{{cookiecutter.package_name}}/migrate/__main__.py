@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import codes
 from .analysis import analyse
 from .report import as_json, markdown, summary
 
@@ -70,7 +71,9 @@ def main(argv=None) -> int:
     if outtree is not None:
         from .apply import apply  # LibCST and the copy only when asked
 
-        analysis.applied = apply(root, outtree, analysis.hits, analysis.own_keras, out)
+        analysis.applied = apply(root, outtree, analysis.hits, analysis.own_keras, out, analysis.own_stack)
+        analysis.hits += analysis.applied.hits()  # what --apply could not upgrade is a finding too
+        analysis.findings = codes.judge(analysis.hits, analysis.keras, analysis.stack_id)
         target = (
             f"the fixes are for Keras {analysis.own_keras}, this project's stack ({analysis.own_stack}), "
             "whose .venv runs the copy"
@@ -84,10 +87,14 @@ def main(argv=None) -> int:
     report, requirements = out / "MIGRATION.md", out / "requirements.txt"
     report.write_text(markdown(analysis, PACKAGE, datetime.date.today().isoformat()), encoding="utf-8")
     requirements.write_text("\n".join(analysis.requirements) + "\n", encoding="utf-8")
+    written = [report, requirements]
+    if analysis.requirements_dev:
+        written.append(out / "requirements-dev.txt")
+        written[-1].write_text("\n".join(analysis.requirements_dev) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(as_json(analysis), indent=2))
     else:
-        print(summary(analysis, [report, requirements]))
+        print(summary(analysis, written))
     return 0
 
 

@@ -26,6 +26,7 @@ class Analysis:
     findings: list
     dependencies: list
     requirements: list
+    requirements_dev: list  # test and lint tools: requirements-dev.txt
     check: resolve.Check
     regenerate: str | None
     files: int  # Python sources read (a notebook counts once)
@@ -71,9 +72,10 @@ def analyse(root: Path, exclude: tuple = (), check_requirements: bool = True, da
         python=target.python,
         keras=target.keras,
         hits=hits,
-        findings=codes.judge(hits, target.keras),
+        findings=codes.judge(hits, target.keras, stack_id),
         dependencies=dependencies,
         requirements=stack_lines + resolved,
+        requirements_dev=recommend.suggested_requirements(data, stack_id, dependencies, dev=True),
         check=result,
         regenerate=recommend.regenerate_command(data, stack_id, str(root), python),
         files=len({source.path for source in sources}),

@@ -46,12 +46,17 @@ CODES = {
     "TF105": Code("TF1 variable initializer", both("error"), "variable initializers are gone in TensorFlow 2", TF1),
     "TF106": Code(
         "Keras backend session",
-        {2: "warning", 3: "error"},
-        "Keras 3 has no session (set_session/get_session); tf.keras 2 keeps it only for TF1 code",
+        both("error"),
+        "keras.backend has no set_session/get_session in Keras 3, nor in Keras 2.15 (the Keras 2 stack keeps "
+        "them only as tf.compat.v1.keras.backend)",
         "delete it (sessions were mostly used for GPU memory options, which Metal ignores)",
-        keras2=True,
     ),
-    "TF107": Code("tf.contrib", both("error"), "tf.contrib was removed in TensorFlow 2.0", "use the Keras or TF2 API"),
+    "TF107": Code(
+        "tf.contrib",
+        both("error"),
+        "tf.contrib was removed in TensorFlow 2.0",
+        "cannot be converted mechanically (tf_upgrade_v2 leaves it): use the Keras or TF2 API that replaced each part",
+    ),
     "TF108": Code("TF1-only API", both("error"), "this TF1 API is gone from the TensorFlow 2 namespace", TF1),
     "DEV201": Code(
         "hard-coded GPU device",
@@ -159,6 +164,31 @@ CODES = {
         "a package that breaks with most TensorFlow versions on Apple Silicon",
         "see the dependency note",
     ),
+    "API601": Code(
+        "name in no stack's API",
+        both("error"),
+        "the TensorFlow / Keras API of every stack lacks it (checked against each stack's installed API)",
+        "see the fix",
+    ),
+    "API602": Code(
+        "name only the Keras 2 stack has",
+        {2: "warning", 3: "error"},
+        "only the Keras 2 stack's API has it: it binds the project to that stack until it is replaced",
+        "see the fix",
+        keras2=True,
+    ),
+    "API603": Code(
+        "name some stacks lack",
+        both("error"),
+        "the API of this stack lacks it (other stacks have it)",
+        "see the fix",
+    ),
+    "MIG001": Code(
+        "not upgraded by --apply",
+        both("warning"),
+        "--apply could not upgrade this file (the tool's reason is given): it was copied unchanged",
+        "upgrade it by hand; the findings of the file say what to change",
+    ),
     "PY001": Code(
         "Python 2 file",
         both("error"),
@@ -208,17 +238,19 @@ class Hit:
     cell: int | None
     code: str
     detail: str = ""  # what exactly was found, e.g. "tf.Session" or the package's note
+    fix: str = ""  # a fix for this very hit (a known replacement), instead of the code's own
+    missing_in: tuple = ()  # API60x: the stacks whose API lacks the name
 
 
-def judge(hits, keras_major: int) -> list:
-    """The findings the hits mean on a stack of this Keras major, in file order."""
+def judge(hits, keras_major: int, stack: str | None = None) -> list:
+    """The findings the hits mean on a stack of this Keras major (and id, for API603), in file order."""
     findings = []
     for hit in hits:
         code = CODES[hit.code]
         severity = code.severity[keras_major]
-        if severity is None:
+        if severity is None or hit.code == "API603" and stack is not None and stack not in hit.missing_in:
             continue
         message = f"{hit.detail}: {code.why}" if hit.detail else code.why
-        fix = code.fix + (f" (--apply: {code.applied})" if code.applied and severity else "")
+        fix = (hit.fix or code.fix) + (f" (--apply: {code.applied})" if code.applied and severity else "")
         findings.append(Finding(hit.path, hit.line, hit.cell, hit.code, severity, message, fix))
     return sorted(findings, key=lambda f: (f.path, f.cell or 0, f.line or 0, f.code))

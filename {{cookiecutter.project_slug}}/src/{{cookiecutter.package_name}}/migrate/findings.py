@@ -2,83 +2,35 @@
 
 Names are resolved through the file's imports (`import tensorflow as tf`, `from keras import backend as K`,
 `from keras.layers import CuDNNLSTM`), so `tf.Session` and `K.set_session` are recognised under any
-alias, while `tf.compat.v1.Session` (which TensorFlow 2 still runs) is not reported.
+alias, while `tf.compat.v1.Session` (which TensorFlow 2 still runs) is not reported. Beyond the known
+idioms, every name used under `tensorflow` and `keras` (attribute chains and imports) is looked up in
+each stack's real API (removed.py): what a stack lacks is an API60x finding, unless a code above
+already says it for that name on that line.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 
+from . import removed
 from .codes import Hit
-from .packages import IMPORT_NAMES, KNOWN
-
-PY2_MESSAGES = (
-    "Missing parentheses in call to",
-    "multiple exception types must be parenthesized",
-    "leading zeros in decimal integer literals",
+from .idioms import (
+    CUDNN_LAYERS,
+    GENERATOR_METHODS,
+    GPU_DEVICE,
+    KERAS2_MODULES,
+    KERAS_ROOTS,
+    MEMORY_ATTRIBUTES,
+    MEMORY_CALLS,
+    OPTIMIZERS,
+    PY2_MESSAGES,
+    REMOVED_MODULES,
+    SAVE_CALLS,
+    TF1_NAMES,
+    TF1_OPTIMIZER,
+    XLA_VARIABLES,
 )
-TF1_NAMES = {
-    "TF101": {"Session", "InteractiveSession"},
-    "TF102": {"placeholder", "placeholder_with_default", "sparse_placeholder"},
-    "TF103": {"ConfigProto", "GPUOptions"},
-    "TF105": {
-        "global_variables_initializer",
-        "local_variables_initializer",
-        "initialize_all_variables",
-        "variables_initializer",
-    },
-    "TF108": {
-        "get_variable",
-        "variable_scope",
-        "reset_default_graph",
-        "get_default_graph",
-        "Print",
-        "to_float",
-        "to_int32",
-        "random_normal",
-        "truncated_normal",
-        "log",
-        "layers",
-        "logging",
-        "app",
-        "flags",
-    },
-}
-TF1_OPTIMIZER = re.compile(r"^train\.\w+Optimizer$")
-OPTIMIZERS = {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl"}
-GENERATOR_METHODS = {"fit_generator", "evaluate_generator", "predict_generator"}
-CUDNN_LAYERS = {"CuDNNLSTM", "CuDNNGRU"}
-MEMORY_CALLS = {"set_memory_growth", "set_virtual_device_configuration", "set_logical_device_configuration"}
-MEMORY_ATTRIBUTES = {"allow_growth", "per_process_gpu_memory_fraction"}
-SAVE_CALLS = {"save", "save_weights", "ModelCheckpoint"}
-XLA_VARIABLES = {"TF_XLA_FLAGS", "XLA_FLAGS"}
-GPU_DEVICE = re.compile(r"^(/job:\w+(/replica:\d+)?(/task:\d+)?)?/?(device:)?(XLA_)?GPU:\d+$", re.IGNORECASE)
-KERAS_ROOTS = {"keras", "tensorflow", "tf_keras"}
-# Keras 2 module paths that moved into keras.src (2.13): the same names import from these public modules.
-KERAS2_MODULES = {
-    **{
-        f"keras.layers.{name}": "keras.layers"
-        for name in (
-            "core",
-            "convolutional",
-            "convolutional_recurrent",
-            "recurrent",
-            "pooling",
-            "normalization",
-            "embeddings",
-            "merge",
-            "advanced_activations",
-            "noise",
-            "local",
-            "wrappers",
-            "cudnn_recurrent",
-        )
-    },
-    "keras.utils.np_utils": "keras.utils",
-    "keras.utils.generic_utils": "keras.utils",
-}
-REMOVED_MODULES = ("keras.wrappers", "keras.engine", "tensorflow.keras.wrappers")
+from .packages import IMPORT_NAMES, KNOWN
 
 
 def parse(source) -> tuple:
@@ -87,7 +39,7 @@ def parse(source) -> tuple:
         return ast.parse(source.text, source.path), None
     except SyntaxError as error:
         python2 = any(text in str(error.msg) for text in PY2_MESSAGES)
-        detail = f"{error.msg} (line {error.lineno})"
+        detail = str(error.msg)
         return None, Hit(source.path, error.lineno, source.cell, "PY001" if python2 else "PY002", detail)
     except (ValueError, RecursionError, MemoryError) as error:  # e.g. nesting too deep for the parser
         return None, Hit(source.path, None, source.cell, "PY002", type(error).__name__)
@@ -111,6 +63,9 @@ class Scanner(ast.NodeVisitor):
     def __init__(self, source, tree):
         self.source = source
         self.hits = {}  # (line, code) -> Hit: one finding per line and code
+        self.used = {}  # (line, dotted name) -> the expression as written: looked up in the stacks' API
+        self.covered = set()  # (line, dotted name) that a specific code already reports
+        self.import_lines = set()
         self.aliases = {}
         self.keras_lines = []  # standalone keras use
         self.tf_keras_lines = []  # tf.keras use
@@ -126,8 +81,19 @@ class Scanner(ast.NodeVisitor):
                         self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
     def hit(self, node, code: str, detail: str = ""):
-        key = (node.lineno, code)
-        self.hits.setdefault(key, Hit(self.source.path, node.lineno, self.source.cell, code, detail))
+        self.add(node.lineno, code, detail)
+
+    def add(self, lineno: int, code: str, detail: str = "", **extra):
+        line, cell = self.source.locate(lineno)
+        self.hits.setdefault((lineno, code), Hit(self.source.path, line, cell, code, detail, **extra))
+
+    def checked(self, node, full: str, text: str, check):
+        """Run a specific check; what it reports for this name is not reported again by the API lookup."""
+        before = len(self.hits)
+        check()
+        if len(self.hits) > before:
+            self.covered.add((node.lineno, full))
+        self.used.setdefault((node.lineno, full), text)
 
     def dotted(self, node) -> str | None:
         """The full dotted name an expression refers to, through the imports; None for anything else."""
@@ -160,19 +126,25 @@ class Scanner(ast.NodeVisitor):
         return isinstance(node, ast.ImportFrom) and any(alias.name == "keras" for alias in node.names)
 
     def visit_Import(self, node):
+        self.import_lines.add(node.lineno)
         for alias in node.names:
-            self.module_used(node, alias.name)
+            self.checked(node, alias.name, alias.name, lambda name=alias.name: self.module_used(node, name))
 
     def visit_ImportFrom(self, node):
+        self.import_lines.add(node.lineno)
         if node.module and not node.level:
-            self.module_used(node, node.module)
+            self.checked(node, node.module, node.module, lambda: self.module_used(node, node.module))
+            for alias in node.names:
+                if alias.name != "*":
+                    full = f"{node.module}.{alias.name}"
+                    self.checked(node, full, alias.name, lambda full=full: self.check_name(node, full))
 
     def check_name(self, node, full: str):
         if full.startswith("tensorflow."):
             rest = full[len("tensorflow.") :]
             for code, names in TF1_NAMES.items():
                 if rest in names:
-                    self.hit(node, code, ast.unparse(node))
+                    self.add(node.lineno, code, ast.unparse(node), fix=removed.known_fix(full))
             if TF1_OPTIMIZER.match(rest):
                 self.hit(node, "TF104", ast.unparse(node))
             if within(rest, "contrib"):
@@ -183,7 +155,8 @@ class Scanner(ast.NodeVisitor):
         from_keras_or_tf = parts[0] in KERAS_ROOTS or len(parts) == 1
         if parts[-1] in CUDNN_LAYERS and from_keras_or_tf:
             self.hit(node, "DEV204", parts[-1])
-        if parts[-1] in ("set_session", "get_session") and "backend" in parts[:-1] and parts[0] in KERAS_ROOTS:
+        session = parts[-1] in ("set_session", "get_session") and "backend" in parts[:-1]
+        if session and parts[0] in KERAS_ROOTS and not within(full, "tensorflow.compat.v1"):
             self.hit(node, "TF106", ast.unparse(node))
         if parts[-1] in MEMORY_CALLS and parts[0] == "tensorflow":
             self.hit(node, "DEV203", parts[-1])
@@ -195,7 +168,7 @@ class Scanner(ast.NodeVisitor):
     def visit_Attribute(self, node):
         full = self.dotted(node)
         if full:
-            self.check_name(node, full)
+            self.checked(node, full, ast.unparse(node), lambda: self.check_name(node, full))
         if node.attr in MEMORY_ATTRIBUTES:
             self.hit(node, "DEV203", node.attr)
         self.generic_visit(node)
@@ -236,8 +209,32 @@ class Scanner(ast.NodeVisitor):
 
     def mixed_keras(self):
         if self.keras_lines and self.tf_keras_lines:
-            line = max(min(self.keras_lines), min(self.tf_keras_lines))
-            self.hits.setdefault((line, "K407"), Hit(self.source.path, line, self.source.cell, "K407"))
+            self.add(max(min(self.keras_lines), min(self.tf_keras_lines)), "K407")
+
+    def missing_names(self):
+        """API60x for the names a stack lacks: one finding per line and code, naming each missing name once
+        (a module missing at its import is not reported again at each use), where no code said it."""
+        found, imported = {}, set()
+        for (lineno, full), text in self.used.items():
+            if full.split(".")[0] not in removed.api.ROOTS:
+                continue
+            missing = removed.lookup(full)
+            if missing is None or missing.name in imported:
+                continue
+            if any(related(missing.name, said) for line, said in self.covered if line == lineno):
+                continue
+            if lineno in self.import_lines:
+                imported.add(missing.name)
+            found.setdefault((lineno, missing.code), {}).setdefault(missing.name, (text, missing))
+        for (lineno, code), names in found.items():
+            detail = removed.describe(list(names.values()))
+            fixes = "; ".join(dict.fromkeys(missing.fix for _, missing in names.values()))
+            missing_in = tuple(sorted({stack for _, missing in names.values() for stack in missing.missing_in}))
+            self.add(lineno, code, detail, fix=fixes, missing_in=missing_in)
+
+
+def related(name: str, other: str) -> bool:
+    return within(name, other) or within(other, name)
 
 
 def h5_name(node) -> str | None:
@@ -252,14 +249,23 @@ def h5_name(node) -> str | None:
 
 
 def scan(source) -> list:
-    """The hits of one source: a parse problem, or what the syntax tree shows."""
-    tree, problem = parse(source)
-    if problem:
-        return [problem]
+    """The hits of one source: a parse problem, or what the syntax tree shows. A notebook cell that does
+    not parse is reported and left out, and the other cells are read as one program without it."""
+    problems = []
+    while True:
+        tree, problem = parse(source)
+        if problem is None:
+            break
+        line, cell = source.locate(problem.line)
+        problems.append(Hit(problem.path, line, cell, problem.code, problem.detail))
+        if cell is None:
+            return problems
+        source = source.without_cell(cell)
     scanner = Scanner(source, tree)
     scanner.visit(tree)
     scanner.mixed_keras()
-    return list(scanner.hits.values())
+    scanner.missing_names()
+    return problems + list(scanner.hits.values())
 
 
 def scan_all(sources) -> list:

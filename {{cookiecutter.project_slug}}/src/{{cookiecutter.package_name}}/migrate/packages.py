@@ -28,6 +28,41 @@ TF_FLAVOURS = {
     "tf-nightly-macos",
 }
 CUDA_NOTE = "CUDA libraries: there is no CUDA on a Mac; on Linux the project's `cuda` extra brings them"
+DEV_NOTE = "a test or lint tool: in requirements-dev.txt, not in the runtime requirements"
+# Test, lint and packaging tools: the development list, never the runtime one (a name, or a prefix + "*").
+DEV_TOOLS = (
+    "pytest*",
+    "flake8*",
+    "pylint*",
+    "pyflakes",
+    "pycodestyle",
+    "pydocstyle",
+    "autopep8",
+    "yapf",
+    "black",
+    "isort",
+    "ruff",
+    "mypy",
+    "coverage",
+    "codecov",
+    "coveralls",
+    "check-manifest",
+    "tox",
+    "nox",
+    "pre-commit",
+    "bandit",
+    "twine",
+    "nose",
+    "nose2",
+    "mock",
+    "hypothesis",
+)
+
+
+def is_dev_tool(name: str) -> bool:
+    return any(name.startswith(tool[:-1]) if tool.endswith("*") else name == tool for tool in DEV_TOOLS)
+
+
 TOOLS_NOTE = "an installer tool, not a dependency"
 
 
@@ -124,6 +159,7 @@ class Dependency:
     action: str = "keep"
     note: str = ""
     requirement: str | None = None  # the line it adds to the suggested requirements, if any
+    dev: bool = False  # a test or lint tool: its line goes to requirements-dev.txt
     extras: str = ""  # "[a,b]"
     marker: str = ""  # "; <environment marker>" or ""
 
@@ -196,6 +232,7 @@ def judge(dependency: Dependency, target: Target) -> Dependency:
         return decide("flag", f"{known.note}; {where}", pin)
     if name == "python":
         return decide("drop", f"the project's .venv runs Python {target.python}")
+    dependency.dev = is_dev_tool(name)
     if name.startswith("nvidia-"):
         return decide("drop", CUDA_NOTE)
     if specifier is None:
@@ -208,7 +245,7 @@ def judge(dependency: Dependency, target: Target) -> Dependency:
         return decide("replace", f"the stack bounds numpy: {stack_pin} (TensorFlow declares it){old}")
     if first:
         return decide("replace", old[2:] + f": relaxed to {name}>={first}", f"{name}>={first}" + dependency.marker)
+    notes = [DEV_NOTE] if dependency.dev else []
     if specifier != spec.strip() and spec.strip() not in ("", "*"):
-        note = f"{spec!r} is conda/Poetry syntax, written as {specifier!r}"
-        return decide("keep", note, written + dependency.marker)
-    return decide("keep", "", written + dependency.marker)
+        notes.append(f"{spec!r} is conda/Poetry syntax, written as {specifier!r}")
+    return decide("keep", "; ".join(notes), written + dependency.marker)

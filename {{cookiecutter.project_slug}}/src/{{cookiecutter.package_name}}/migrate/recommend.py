@@ -42,7 +42,9 @@ def target(data: dict, stack_id: str, wanted_python: str | None = None) -> Targe
 def keras2_needs(dependencies, hits) -> list:
     """What in the project only the Keras 2 stack can run, as short descriptions."""
     needs = [d.name for d in dependencies if d.name in KNOWN and KNOWN[d.name].keras2]
-    needs += [f"{h.detail.split(':')[0]} in {h.path}:{h.line}" for h in hits if CODES[h.code].keras2]
+    needs += [
+        f"{h.detail.split(':')[0].split(' not in ')[0]} in {h.path}:{h.line}" for h in hits if CODES[h.code].keras2
+    ]
     return list(dict.fromkeys(needs))
 
 
@@ -109,6 +111,12 @@ def recommend(data: dict, dependencies, hits) -> tuple:
     newer = [key for key in candidates if version is None or Version(stacks[key]["tensorflow"]) >= version]
     if version is not None and newer and newer != candidates:
         candidates, why = newer, f"{why}; {where} asks for TensorFlow {version} or newer"
+    lacking = {stack for hit in hits if hit.code == "API603" for stack in hit.missing_in}
+    having = [key for key in candidates if key not in lacking]
+    if having and having != candidates:
+        names = "; ".join(dict.fromkeys(h.detail.split(" not in ")[0] for h in hits if h.code == "API603"))
+        why = f"{why}; {', '.join(k for k in candidates if k in lacking)} lack {names}"
+        candidates = having
     own = data["chosen"]
     choice = own if own in candidates else candidates[0]
     how = "this project's own stack" if choice == own else f"the first Keras {major} stack in the table"
@@ -133,12 +141,13 @@ def name_of(line: str) -> str:
     return canonicalize_name(Requirement(line).name)
 
 
-def suggested_requirements(data: dict, stack_id: str, dependencies) -> list:
-    """The stack's lines, then each dependency's suggested line once (the stack's own pins win)."""
-    lines = stack_lines(data, stack_id)
+def suggested_requirements(data: dict, stack_id: str, dependencies, dev: bool = False) -> list:
+    """The stack's lines, then each runtime dependency's suggested line once (the stack's own pins win);
+    with dev=True, only the test and lint tools' lines."""
+    lines = [] if dev else stack_lines(data, stack_id)
     names = {name_of(line) for line in lines}
     for dependency in dependencies:
-        if dependency.requirement and dependency.name not in names:
+        if dependency.requirement and dependency.name not in names and dependency.dev == dev:
             names.add(dependency.name)
             lines.append(dependency.requirement)
     return lines

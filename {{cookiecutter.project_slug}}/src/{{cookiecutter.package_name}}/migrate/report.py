@@ -13,7 +13,8 @@ NOT_CHECKED = """\
 - custom ops and C/C++/CUDA extensions, Dockerfiles, shell scripts, CI files and data files;
 - saved models and checkpoints: whether an old .h5 or SavedModel loads in the new Keras;
 - Python 2 files beyond saying so, and files that do not parse (their findings are PY001 / PY002);
-- files larger than 1 MB, hidden folders, virtualenvs and conda environments (skipped)."""
+- files larger than 1 MB (a notebook: 1 MB of code), hidden folders, virtualenvs and conda environments (skipped);
+- private TensorFlow and Keras modules (`tensorflow.python`, `keras.src`) and attributes of classes."""
 
 
 def cell(text) -> str:
@@ -49,10 +50,19 @@ def as_json(analysis) -> dict:
         "findings": [finding.as_dict() for finding in analysis.findings],
         "dependencies": [dependency.as_dict() for dependency in analysis.dependencies],
         "requirements": analysis.requirements,
+        "requirements-dev": analysis.requirements_dev,
         "requirements_check": analysis.check.as_dict(),
         "applied": None
         if applied is None
-        else {"outtree": str(applied.outtree), "changed": applied.changed, "notes": applied.notes},
+        else {
+            "outtree": str(applied.outtree),
+            "changed": applied.changed,
+            "notes": applied.notes,
+            "not_upgraded": [
+                {"path": path, "cell": cell, "tool": tool, "reason": reason}
+                for path, cell, tool, reason in applied.failed
+            ],
+        },
     }
 
 
@@ -94,10 +104,22 @@ def markdown(analysis, package: str, today: str) -> str:
         f"Resolution check for macOS arm64, Python {analysis.python}: **{check.status}**: {check.detail}.",
     ]
     parts += [f"- `{before}` -> `{after or '(dropped)'}`: {why}" for _, before, after, why in check.changes]
+    if analysis.requirements_dev:
+        parts.append(
+            "Test and lint tools (requirements-dev.txt; not checked, never in the runtime requirements):\n\n```\n"
+            + "\n".join(analysis.requirements_dev)
+            + "\n```"
+        )
     if analysis.applied is not None:
         applied = analysis.applied
-        parts += ["## Migrated copy", f"Written to `{applied.outtree}`; {len(applied.changed)} file(s) changed."]
+        parts += ["## Migrated copy", f"Written to `{applied.outtree}`; {copy_summary(applied)}."]
         parts += [f"- {note}" for note in applied.notes]
+        if applied.failed:
+            parts.append("Not upgraded, copied unchanged (upgrade them by hand):")
+            parts += [
+                f"- `{path}`" + (f" cell {cell}" if cell is not None else "") + f": {tool}: {reason}"
+                for path, cell, tool, reason in applied.failed
+            ]
         if applied.diff:
             parts.append("```diff\n" + applied.diff + "```")
     parts += ["## What this report does not check", NOT_CHECKED.format(package=package)]
@@ -105,6 +127,14 @@ def markdown(analysis, package: str, today: str) -> str:
     if used:
         parts += ["## Codes", table(["code", "title", "why"], [(c, CODES[c].title, CODES[c].why) for c in used])]
     return "\n\n".join(parts) + "\n"
+
+
+def copy_summary(applied) -> str:
+    said = f"{len(applied.changed)} file(s) changed"
+    failed = applied.failed_names()
+    if failed:
+        said += f"; {len(failed)} not upgraded, copied unchanged: {', '.join(failed)}"
+    return said
 
 
 def summary(analysis, written: list) -> str:
@@ -115,7 +145,7 @@ def summary(analysis, written: list) -> str:
         "wrote " + " and ".join(str(path) for path in written),
     ]
     if analysis.applied is not None:
-        lines.append(f"migrated copy: {analysis.applied.outtree} ({len(analysis.applied.changed)} file(s) changed)")
+        lines.append(f"migrated copy: {analysis.applied.outtree} ({copy_summary(analysis.applied)})")
     if analysis.regenerate:
         lines.append(f"regenerate for {analysis.stack_id}: {analysis.regenerate}")
     return "\n".join(lines)

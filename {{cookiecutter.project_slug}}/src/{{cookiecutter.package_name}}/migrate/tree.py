@@ -1,12 +1,16 @@
 """Walk the legacy tree and read its Python: .py files and the code cells of notebooks. Read-only.
 
 What cannot be read becomes a Hit (binary, undecodable, too large, broken notebook), never an exception.
-Notebook magics and shell lines are replaced by `pass` at the same indentation, so line numbers stay
-those of the cell and the cell still parses; cells in another language (%%bash ...) are left out.
+A notebook is one program: its code cells, in order, become one Source (names imported in one cell are
+resolved in the next), which remembers where each cell starts so that findings keep cell and line.
+Magics and shell lines are replaced by `pass` at the same indentation, so line numbers stay those of the
+cell and the cell still parses; cells in another language (%%bash ...) are left out. The size limit
+counts a notebook's code, not its outputs (images and tables are most of a large notebook).
 """
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import os
@@ -24,11 +28,35 @@ PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
 MAGIC_LINE = re.compile(r"^(\s*)(?:[%!]|\w+\s*=\s*[%!]|[\w.]+\?\??\s*$)")
 
 
+MAX_NOTEBOOK_BYTES = 200_000_000  # a notebook file is read whole, outputs included: beyond this, skipped
+
+
 @dataclass(frozen=True)
 class Source:
     path: str  # relative to the legacy root, with "/"
     cell: int | None  # notebook cell index (0-based, counting every cell) or None for a .py file
     text: str
+    cells: tuple = ()  # a notebook: ((cell index, cell text), ...) in order; text is them joined
+
+    def locate(self, line: int | None) -> tuple:
+        """(line within its cell, cell index) of a line of text; (line, self.cell) for a .py file."""
+        if not self.cells or line is None:
+            return line, self.cell
+        first = 1
+        for index, text in self.cells:
+            count = text.count("\n")
+            if line < first + count:
+                return line - first + 1, index
+            first += count
+        return line - first + 1, self.cells[-1][0]
+
+    def without_cell(self, cell: int) -> Source:
+        return notebook_source(self.path, [(i, text) for i, text in self.cells if i != cell])
+
+
+def notebook_source(name: str, cells: list) -> Source:
+    """One Source for a notebook's code cells ((index, text) each, every text ending with a newline)."""
+    return Source(name, None, "".join(text for _, text in cells), tuple(cells))
 
 
 def is_environment(folder: Path) -> bool:
@@ -88,10 +116,6 @@ def read_py(root: Path, path: Path) -> tuple:
     return [Source(name, None, text)], []
 
 
-def has_magic(lines: list) -> bool:
-    return bool(lines) and lines[0].lstrip().startswith("%%") or any(MAGIC_LINE.match(line) for line in lines)
-
-
 def python_of_cell(lines: list) -> str | None:
     """A code cell's Python with magics and shell lines made `pass`; None for a cell in another language."""
     if lines and lines[0].lstrip().startswith("%%"):
@@ -108,25 +132,56 @@ def python_of_cell(lines: list) -> str | None:
     return "".join(kept)
 
 
+def unmasked(original: str, masked: str, changed: str) -> str | None:
+    """A cell's new source: its Python as python_of_cell masked it (masked), then changed by the tools
+    (changed), with the magic and shell lines put back where their `pass` ended up; None when a tool
+    changed or removed one of those lines."""
+    before = original.splitlines(keepends=True)
+    masked_lines, lines = masked.splitlines(keepends=True), changed.splitlines(keepends=True)
+    cell_magic = bool(before) and before[0].lstrip().startswith("%%")
+    magics = [i for i, line in enumerate(before) if (i == 0 and cell_magic) or MAGIC_LINE.match(line)]
+    moved = {}
+    matcher = difflib.SequenceMatcher(None, masked_lines, lines, autojunk=False)
+    for start, new_start, size in matcher.get_matching_blocks():
+        moved.update({start + k: new_start + k for k in range(size)})
+    if any(i not in moved for i in magics):
+        return None
+    for i in magics:
+        lines[moved[i]] = before[i] if before[i].endswith("\n") else before[i] + "\n"
+    text = "".join(lines)
+    return text if original.endswith("\n") or not text.endswith("\n") else text[:-1]
+
+
+def code_cells(data: bytes) -> list:
+    """[(index, cell source)] of a notebook's code cells; raises ValueError/KeyError/TypeError when the
+    bytes are not an nbformat 4 notebook."""
+    cells = json.loads(data)["cells"]
+    found = []
+    for index, cell in enumerate(cells):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            found.append((index, source if isinstance(source, str) else "".join(source)))
+    return found
+
+
 def read_notebook(root: Path, path: Path) -> tuple:
     name = relative(root, path)
-    skipped = too_large(path, name)
-    if skipped:
-        return [], [skipped]
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        return [], [Hit(name, None, None, "PY004", f"{size} bytes (the limit for a notebook is {MAX_NOTEBOOK_BYTES})")]
     try:
-        cells = json.loads(path.read_bytes())["cells"]
+        cells = code_cells(path.read_bytes())
     except (ValueError, KeyError, TypeError) as error:  # bad JSON, bad UTF-8, or not nbformat 4
         return [], [Hit(name, None, None, "NB001", type(error).__name__)]
-    sources = []
-    for index, cell in enumerate(cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        lines = source.splitlines(keepends=True) if isinstance(source, str) else list(source)
-        text = python_of_cell(lines)
+    python = []
+    for index, source in cells:
+        text = python_of_cell(source.splitlines(keepends=True))
         if text is not None:
-            sources.append(Source(name, index, text))
-    return sources, []
+            python.append((index, text))
+    code = sum(len(text.encode()) for _, text in python)
+    if code > MAX_BYTES:
+        return [], [Hit(name, None, None, "PY004", f"{code} bytes of code (the limit is {MAX_BYTES})")]
+    return ([notebook_source(name, python)] if python else []), []
 
 
 def read_sources(root: Path, files: list) -> tuple:
