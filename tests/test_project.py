@@ -19,14 +19,13 @@ from helpers import (
     DEFAULT_PACKAGE,
     LEGACY_FIXTURES,
     STACKS,
-    TEMPLATE,
     bake,
     bake_cli,
     env_with_uv,
-    environment,
     find_python,
-    lock_entries,
-    pins_for,
+    lock_text,
+    locked_keras,
+    mac_only_keras_stacks,
     python_version_of,
     run,
 )
@@ -249,15 +248,6 @@ def test_a_pip_install_failure_is_reported_too(tmp_path):
     assert (project / ".venv" / "bin" / "pip").exists()  # pip's own venv, not uv's
 
 
-def lock_text(stack_id: str) -> str:
-    return (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
-
-
-def locked_keras(stack_id: str, platform: str, python: str = "3.11") -> str:
-    """The Keras version the stack's lock installs on that platform (its entries' markers decide)."""
-    return pins_for(lock_entries(lock_text(stack_id)), environment(platform, python))["keras"]
-
-
 def hashed_entry(text: str, name: str, version: str) -> str:
     """The lock's entry for name==version with its hashes and without its marker: installable here."""
     lines = text.splitlines()
@@ -266,12 +256,6 @@ def hashed_entry(text: str, name: str, version: str) -> str:
     return " ".join([f"{name}=={version}", *(line.strip(" \\") for line in hashes)])
 
 
-# Stacks whose lock gives Apple Silicon another Keras than Linux (and so every other test here).
-MAC_ONLY_KERAS = [
-    stack_id
-    for stack_id in STACKS["stacks"]
-    if locked_keras(stack_id, "apple_silicon") != locked_keras(stack_id, "linux_x86_64")
-]
 # The generated checks of the installed environment against the lock: with the Mac's Keras over the Linux
 # lock they must fail, naming exactly that difference.
 LOCK_CHECKS = {
@@ -280,7 +264,7 @@ LOCK_CHECKS = {
 }
 
 
-@pytest.mark.parametrize("stack_id", MAC_ONLY_KERAS)
+@pytest.mark.parametrize("stack_id", mac_only_keras_stacks())
 @pytest.mark.installs_a_stack
 def test_the_generated_suite_passes_with_the_apple_silicon_keras(tmp_path, stack_id):
     """What Mac users run, less the Metal plug-in: the stack's Linux lock with the Keras its lock pins for
