@@ -124,6 +124,24 @@ def pins_for(entries, env: dict) -> dict:
     return pins
 
 
+def lock_text(stack_id: str) -> str:
+    return (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(encoding="utf-8")
+
+
+def locked_keras(stack_id: str, platform: str, python: str = "3.11") -> str:
+    """The Keras version the stack's lock installs on that platform (its entries' markers decide)."""
+    return pins_for(lock_entries(lock_text(stack_id)), environment(platform, python))["keras"]
+
+
+def mac_only_keras_stacks() -> list:
+    """The stacks whose lock gives Apple Silicon another Keras than Linux (where every test here runs)."""
+    return [
+        stack_id
+        for stack_id in STACKS["stacks"]
+        if locked_keras(stack_id, "apple_silicon") != locked_keras(stack_id, "linux_x86_64")
+    ]
+
+
 def assert_metal_pair_loads(pins: dict, stack_id: str):
     """Exactly the stack's Metal plug-in, and one that loads the pinned TensorFlow: Apple's by the loading
     matrix, the community one by the TensorFlow version it is built for."""

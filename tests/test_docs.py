@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpers import COOKIECUTTER_JSON, STACKS, TEMPLATE
+from helpers import COOKIECUTTER_JSON, STACKS, TEMPLATE, bake, locked_keras, mac_only_keras_stacks
 
 README = (TEMPLATE / "README.md").read_text(encoding="utf-8")
 
@@ -46,3 +46,21 @@ def test_the_python_version_prompt_names_the_stacks_that_support_each_version():
         version, _, named = labels[python].partition(": ")
         supporting = [stack_id for stack_id, stack in STACKS["stacks"].items() if python in stack["python"]]
         assert version == python and named.removesuffix(" only").split(", ") == supporting, labels[python]
+
+
+def test_the_readmes_say_which_keras_each_platform_gets_and_that_both_are_tested(tmp_path):
+    tested = README[README.index("**Both Keras releases are tested here.**") :].split("\n- ")[0]
+    assert mac_only_keras_stacks(), "no stack gives Apple Silicon its own Keras: reword the README"
+    for stack_id in mac_only_keras_stacks():
+        assert f"`{stack_id}`" in tested
+        assert f"{locked_keras(stack_id, 'apple_silicon')} against {locked_keras(stack_id, 'linux_x86_64')}" in tested
+    assert "tests/test_project.py" in tested and "bisect_mirrored_keras.py" in tested
+    for stack_id, stack in STACKS["stacks"].items():
+        readme = (bake(tmp_path / stack_id, tensorflow_stack=stack_id) / "README.md").read_text(encoding="utf-8")
+        section = readme[readme.index("**Keras per platform:**") :]
+        for platform, requirements in stack["requirements"].items():
+            label = STACKS["platforms"][platform]["label"]
+            (line,) = [line for line in section.splitlines() if line.startswith(f"- {label}: ")]
+            pins = [f"`{pin}`" for pin in requirements if pin.startswith("keras==")]
+            assert line == f"- {label}: " + " or ".join(pins), line
+        assert "installed over the Linux lock" in section, stack_id

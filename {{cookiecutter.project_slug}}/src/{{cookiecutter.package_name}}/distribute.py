@@ -9,6 +9,11 @@ Keras 3's `model.fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#
 the per-replica batches). Keras 2 trains there, so a Keras 3 stack runs multi_worker through `tf_keras`,
 the Keras 2 package released with each TensorFlow, selected by TF_USE_LEGACY_KERAS=1 before TensorFlow is
 imported. The Keras 2 stack (keras2-legacy) needs nothing more.
+
+Keras 3 before 3.8 trains wrong under MirroredStrategy with more than one replica (keras-team/keras#19891):
+each replica's loss is the mean over its own part of the batch and the replicas' gradients are summed, so
+N replicas train like one device at N times the learning rate. Keras 3.8.0 divides each replica's loss by
+N (keras-team/keras#20609, #20610). Measured here (see Scaling out in README.md); such a run is refused.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ import json
 import os
 from dataclasses import dataclass
 
+from .stack import version_tuple
+
 NAMES = ("none", "mirrored", "multi_worker")
 LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
+MIRRORED_FIXED_IN = (3, 8)
 
 
 class DistributeError(ValueError):
@@ -93,6 +101,18 @@ def legacy_keras_problem(name: str, keras_major: int, tensorflow: str, tf_keras:
         f"(keras-team/keras#20585), so this stack trains it with tf-keras (Keras 2) and {found}: "
         f"`uv pip install --python .venv/bin/python --no-deps 'tf-keras=={wanted}.*'` (see Scaling out in "
         "README.md), or use the keras2-legacy stack, or distribute=mirrored on one machine."
+    )
+
+
+def mirrored_keras_problem(name: str, replicas: int, keras: str | None) -> str | None:
+    """Why distribute=mirrored on this many replicas would train wrong with this Keras, or None."""
+    if name != "mirrored" or replicas < 2 or not keras or not (3,) <= version_tuple(keras) < MIRRORED_FIXED_IN:
+        return None
+    return (
+        f"distribute=mirrored on {replicas} devices: Keras {keras} sums the replicas' gradients of per-replica "
+        f"mean losses, so it would train like one device at {replicas}x the learning rate (keras-team/keras#19891, "
+        "fixed in Keras 3.8.0; measured: see Scaling out in README.md). Train on one device (distribute=none, "
+        "or a single entry in distribute.devices); Keras 3.8 or newer (this stack's Linux lock) trains several."
     )
 
 

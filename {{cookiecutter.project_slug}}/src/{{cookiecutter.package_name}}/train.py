@@ -68,6 +68,8 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         )
     keras_problem = distribute.legacy_keras_problem(
         cfg.distribute.name, stack.keras, stack.tensorflow, installed("tf-keras")
+    ) or distribute.mirrored_keras_problem(
+        cfg.distribute.name, len(cfg.distribute.get("devices") or ()), installed("keras")
     )
     if keras_problem:
         raise distribute.DistributeError(keras_problem)
@@ -95,6 +97,12 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
                 "configured before TensorFlow starts; run it from the command line."
             )
     strategy = distribute.build(tf, cfg.distribute)
+    # devices=null: the replicas (every visible GPU) are known only now
+    keras_problem = distribute.mirrored_keras_problem(
+        cfg.distribute.name, strategy.num_replicas_in_sync, installed("keras")
+    )
+    if keras_problem:
+        raise distribute.DistributeError(keras_problem)
     log.info(
         "Training on %s: %s, TensorFlow %s, distribute %s",
         target,
