@@ -66,6 +66,29 @@ STDLIB_FALLBACK = {  # sys.stdlib_module_names appeared in Python 3.10
     "uuid",
 }
 BOOTSTRAP_MODES = ("auto", "uv", "pip", "skip")
+# The oldest cookiecutter that renders this template: 1.7 renders dict answers such as the stack table
+# to strings (`"keras": "3"`), so the files would come out wrong. Older than 1.7.1 never reaches this hook
+# (no `slugify` filter, or no run on a current Python).
+MINIMUM_COOKIECUTTER = (2, 1, 0)
+
+
+def cookiecutter_too_old(answers):
+    """The one-line refusal for a cookiecutter older than the minimum, or None. The hook runs with
+    cookiecutter's own interpreter, so the cookiecutter it imports is the one rendering."""
+    try:
+        import cookiecutter
+
+        found = cookiecutter.__version__
+    except (ImportError, AttributeError):
+        return None
+    release = tuple(int(part) for part in re.findall(r"\d+", found)[:3])
+    if release >= MINIMUM_COOKIECUTTER:
+        return None
+    minimum = ".".join(map(str, MINIMUM_COOKIECUTTER))
+    return (
+        f"cookiecutter {found} is older than {minimum}, the oldest this template supports; nothing was written. "
+        f"Run it with a current one: uvx cookiecutter {answers['_template']} (or pip install -U cookiecutter)."
+    )
 
 
 def problems(answers):
@@ -165,6 +188,10 @@ def paste_back(answers, refused):
 
 
 def main():
+    too_old = cookiecutter_too_old(ANSWERS)
+    if too_old:
+        print(f"ERROR: {too_old}", file=sys.stderr)
+        return 1
     # One line for the first problem: later checks often only repeat it (a bad slug makes a bad package).
     refused, problem = next(problems(ANSWERS), (None, None))
     if problem:
