@@ -30,6 +30,7 @@ SHADOWED = {
     "setuptools",
     "pip",
     "hatchling",
+    "markers",  # the generated tests' helper module (tests/markers.py)
 }
 STDLIB_FALLBACK = {  # sys.stdlib_module_names appeared in Python 3.10
     "abc",
@@ -66,6 +67,7 @@ STDLIB_FALLBACK = {  # sys.stdlib_module_names appeared in Python 3.10
     "uuid",
 }
 BOOTSTRAP_MODES = ("auto", "uv", "pip", "skip")
+MAX_PACKAGE_LENGTH = 40  # the generated files pass their own lint (120-character lines) up to this length
 # The oldest cookiecutter that renders this template: 1.7 renders dict answers such as the stack table
 # to strings (`"keras": "3"`), so the files would come out wrong. Older than 1.7.1 never reaches this hook
 # (no `slugify` filter, or no run on a current Python).
@@ -113,6 +115,15 @@ def problems(answers):
             (
                 f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
                 f"underscores, not starting with a digit (e.g. package_name=my_project)."
+            ),
+        )
+    elif len(package) > MAX_PACKAGE_LENGTH:
+        yield (
+            "package_name",
+            (
+                f"package_name {package!r} is longer than {MAX_PACKAGE_LENGTH} characters, which the generated "
+                f"code's 120-character lines are written for; pick a shorter one "
+                f"(e.g. package_name={package[:MAX_PACKAGE_LENGTH].rstrip('_')})."
             ),
         )
     elif keyword.iskeyword(package):

@@ -1,4 +1,5 @@
-"""Is the accelerator faster for this model? `python -m {{ cookiecutter.package_name }}.bench [overrides] [--json]`.
+"""Is the accelerator faster for this model?
+`python -m {{ cookiecutter.package_name }}.bench [overrides] [--json]`
 
 Trains the configured model on the configured data (the same Hydra overrides as train, e.g. `model=mlp
 data.n_samples=100000`) on each device this machine has: the CPU always, and the Metal or CUDA GPU where
