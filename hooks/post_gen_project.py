@@ -97,10 +97,23 @@ def main():
     shutil.rmtree(project / "locks")
     (project / "licenses" / f"{ANSWERS['license']}.txt").replace(project / "LICENSE")
     shutil.rmtree(project / "licenses")
+    legacy = ANSWERS.get("legacy_project", "").strip()
+    if "_commit" in ANSWERS:
+        # cruft (its `_commit` in the answers) renders the template again, hooks included, for every
+        # `cruft diff` and `cruft update`, and the hook cannot tell that from `cruft create`: so under cruft
+        # it only writes files, or each diff would bootstrap a stack and commit a repository of its own.
+        # Its lines go to stderr: `cruft diff`'s output is a patch.
+        print(
+            f"\nProject written to {project} by cruft; set it up: cd {project} && python3 bootstrap.py", file=sys.stderr
+        )
+        if ANSWERS["git_init"] == "yes":
+            print("git: under cruft no repository is created (git_init=yes); run `git init` yourself.", file=sys.stderr)
+        if legacy:
+            migrate(project, legacy_path(legacy), ready=False)
+        return 0
     if ANSWERS["git_init"] == "yes":
         git_init(project)
     mode = ANSWERS["bootstrap"]
-    legacy = ANSWERS.get("legacy_project", "").strip()
     if mode == "skip":
         print(f"\nProject written to {project}\nSet it up later with: cd {project} && python3 bootstrap.py")
         if legacy:

@@ -190,8 +190,9 @@ def paste_back(answers, refused):
     if answers.get("_checkout"):
         command += ["--checkout", answers["_checkout"]]
     started_in = os.environ.get("PWD")
-    if not started_in or os.path.realpath(answers["_output_dir"]) != os.path.realpath(started_in):
-        command += ["-o", answers["_output_dir"]]
+    output_dir = answers.get("_output_dir")  # cookiecutter's own command and API set it; cruft does not
+    if output_dir and (not started_in or os.path.realpath(output_dir) != os.path.realpath(started_in)):
+        command += ["-o", output_dir]
     keys = sorted(key for key in answers if not key.startswith("_") and key != refused) + [refused]
     if refused == "project_slug" and answers["package_name"] == default_package(answers["project_slug"]):
         keys.remove("package_name")  # derived from the refused slug: let the fixed slug derive it again
