@@ -62,7 +62,7 @@ def no_accelerator_reason(machine, metal_plugins: list) -> str:
         return problem or "a Metal plug-in is installed but TensorFlow shows no Metal GPU (the plug-in did not load)"
     return (
         f"TensorFlow sees no GPU on this {machine.describe()}: Metal needs an Apple Silicon Mac, CUDA an NVIDIA GPU "
-        "with the cuda extra installed"
+        "with the CUDA lock installed (python3 bootstrap.py --accelerator cuda)"
     )
 
 

@@ -27,7 +27,7 @@ TF_FLAVOURS = {
     "tf-nightly-cpu",
     "tf-nightly-macos",
 }
-CUDA_NOTE = "CUDA libraries: there is no CUDA on a Mac; on Linux the project's `cuda` extra brings them"
+CUDA_NOTE = "CUDA libraries: there is no CUDA on a Mac; on Linux the project's requirements-cuda.lock brings them"
 TOOLS_NOTE = "an installer tool, not a dependency"
 
 
