@@ -94,6 +94,9 @@ def main():
     cuda_lock = project / "locks" / f"{stack_id}.cuda.txt"
     if cuda_lock.exists():  # TensorFlow's CUDA build for Linux x86_64: bootstrap.py --accelerator cuda
         cuda_lock.replace(project / "requirements-cuda.lock")
+    tf_keras_lock = project / "locks" / f"{stack_id}.tf-keras.txt"
+    if tf_keras_lock.exists():  # a Keras 3 stack: distribute=multi_worker trains with tf-keras
+        tf_keras_lock.replace(project / "requirements-tf-keras.lock")
     shutil.rmtree(project / "locks")
     (project / "licenses" / f"{ANSWERS['license']}.txt").replace(project / "LICENSE")
     shutil.rmtree(project / "licenses")
