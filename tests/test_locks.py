@@ -79,7 +79,8 @@ def test_make_lock_regenerates_a_lock_that_agrees(tmp_path):
     lock_text = (project / "requirements.lock").read_text(encoding="utf-8")
     for python in STACKS["stacks"]["tensorflow-2.19"]["python"]:
         assert_lock_agrees(lock_text, project, "tensorflow-2.19", python)
-    assert_tf_keras_of_the_stack((project / "requirements-tf-keras.lock").read_text(encoding="utf-8"), "tensorflow-2.19")
+    tf_keras_text = (project / "requirements-tf-keras.lock").read_text(encoding="utf-8")
+    assert_tf_keras_of_the_stack(tf_keras_text, "tensorflow-2.19")
 
 
 def test_every_lock_carries_hashes():

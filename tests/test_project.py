@@ -57,8 +57,8 @@ def test_the_generated_test_suite_passes_in_its_venv(bootstrapped):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "passed" in result.stdout and " failed" not in result.stdout
     assert "Metal tests need an Apple Silicon Mac" in result.stdout  # skipped, with the reason
-    two_workers = "tests/test_distribute.py::test_two_workers_on_localhost_train_together_and_end_with_identical_weights"
-    assert f"PASSED {two_workers}" in result.stdout  # through tf-keras, which bootstrap installed
+    two_workers = "test_two_workers_on_localhost_train_together_and_end_with_identical_weights"
+    assert f"PASSED tests/test_distribute.py::{two_workers}" in result.stdout  # through the tf-keras bootstrap installed
 
 
 def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):
