@@ -58,7 +58,7 @@ def test_the_generated_test_suite_passes_in_its_venv(bootstrapped):
     assert "passed" in result.stdout and " failed" not in result.stdout
     assert "Metal tests need an Apple Silicon Mac" in result.stdout  # skipped, with the reason
     two_workers = "test_two_workers_on_localhost_train_together_and_end_with_identical_weights"
-    assert f"PASSED tests/test_distribute.py::{two_workers}" in result.stdout  # through the tf-keras bootstrap installed
+    assert f"PASSED tests/test_distribute.py::{two_workers}" in result.stdout  # through tf-keras from bootstrap
 
 
 def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):
