@@ -258,12 +258,19 @@ KERAS_3_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if st
 
 
 def assert_tf_keras_of_the_stack(text: str, stack_id: str):
-    """tf-keras alone (installed with --no-deps), on every platform, of the stack's TensorFlow, hashed."""
+    """tf-keras alone (installed with --no-deps), of the stack's TensorFlow, hashed, for every platform and
+    Python of the stack (`[tool.uv] environments` limits the resolution to its platforms)."""
+    stack = STACKS["stacks"][stack_id]
     (entry,) = lock_entries(text)
-    assert entry.name == "tf-keras" and entry.marker is None, text
+    assert entry.name == "tf-keras", text
     version = next(iter(entry.specifier)).version
-    assert version.split(".")[:2] == STACKS["stacks"][stack_id]["tensorflow"].split(".")[:2], (stack_id, version)
-    assert re.fullmatch(r"tf-keras==\S+ \\\n(    --hash=sha256:[0-9a-f]{64}( \\)?\n)+", text), text
+    assert version.split(".")[:2] == stack["tensorflow"].split(".")[:2], (stack_id, version)
+    for platform in stack["requirements"]:
+        for python in stack["python"]:
+            assert pins_for([entry], environment(platform, python)) == {"tf-keras": version}, (platform, python)
+    pin, *hashes = text.splitlines()
+    assert pin.startswith(f"tf-keras=={version} ") and pin.endswith(" \\") and hashes, text
+    assert all(re.fullmatch(r"    --hash=sha256:[0-9a-f]{64}( \\)?", line) for line in hashes), text
 
 
 def test_every_keras_3_stack_ships_a_tf_keras_lock_of_its_tensorflow_and_only_those():
