@@ -1,7 +1,7 @@
 """Keep the chosen stack's lock as requirements.lock (and its Jupyter overlay with jupyter=yes) and the
 chosen licence as LICENSE, make the first git commit (git_init=yes) before anything else is written, run
 bootstrap.py unless bootstrap=skip, then, with legacy_project set, analyse that project into migration/
-with the new .venv's Python.
+with the new .venv's Python. Under cruft (create, diff, update) it only writes files (see main).
 
 The hook always exits 0: a failing hook makes cookiecutter delete the project it just wrote, and an
 install or a migration that fails (no network, no suitable Python, a crash) must never cost the user
