@@ -72,10 +72,22 @@ def test_each_cookiecutter_release_writes_the_project_or_refuses_in_one_line(tmp
     assert list(out.iterdir()) == [], "a refused cookiecutter left files behind"
 
 
-def test_pytest_cookies_bakes_the_template(cookies, reference):
-    result = cookies.bake(template=str(TEMPLATE), extra_context=ANSWERS)
-    assert result.exception is None and result.exit_code == 0, result.exception
-    assert_same_project(result.project_path, reference)
+def test_pytest_cookies_bakes_the_template(tmp_path, reference):
+    """As a fork's own suite would, in a fresh pytest process: pytest-cookies renders the context before
+    cookiecutter runs, so a template's own Jinja extension would not be importable there (in this process an
+    earlier bake would have left it in sys.modules)."""
+    fork_test = f"""
+def test_bake(cookies):
+    result = cookies.bake(template={str(TEMPLATE)!r}, extra_context={ANSWERS!r})
+    assert result.exception is None and result.exit_code == 0, repr(result.exception)
+    print("BAKED", result.project_path)
+"""
+    (tmp_path / "test_fork.py").write_text(fork_test, encoding="utf-8")
+    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--keep-baked-projects"]
+    command += ["--basetemp", tmp_path / "baked"]
+    result = run([*command, "test_fork.py"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert_same_project(Path(re.search(r"^BAKED (.+)$", result.stdout, re.M)[1]), reference)
 
 
 def template_repository(destination: Path) -> Path:
