@@ -132,3 +132,22 @@ def test_cruft_creates_diffs_and_updates_the_project(tmp_path, reference):
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert (project / "Makefile").read_text().endswith("# a change in the template\n")
     assert list(project.rglob("*.rej")) == [] and run([*cruft, "diff", "--exit-code"], cwd=project).returncode == 0
+
+
+def test_replay_and_the_python_api_from_another_folder_write_the_same_project(tmp_path, reference):
+    config = tmp_path / "config.yaml"
+    config.write_text(f'replay_dir: "{tmp_path / "replay"}"\ncookiecutters_dir: "{tmp_path / "cache"}"\n')
+    cli = [sys.executable, "-m", "cookiecutter", "--config-file", config]
+    answers = [f"{key}={value}" for key, value in ANSWERS.items()]
+    first = run([*cli, "--no-input", TEMPLATE, "-o", tmp_path / "first", *answers], cwd=tmp_path)
+    replayed = run([*cli, "--replay", TEMPLATE, "-o", tmp_path / "replayed"], cwd=tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    api = (
+        "from cookiecutter.main import cookiecutter\n"
+        f"cookiecutter({str(TEMPLATE)!r}, no_input=True, extra_context={ANSWERS!r}, config_file={str(config)!r})"
+    )
+    called = run([sys.executable, "-c", api], cwd=elsewhere)
+    for result, out in ((first, "first"), (replayed, "replayed"), (called, "elsewhere")):
+        assert result.returncode == 0, result.stderr
+        assert_same_project(tmp_path / out / "weather-model", reference)
