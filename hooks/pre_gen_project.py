@@ -1,7 +1,9 @@
-"""Refuse bad answers before cookiecutter writes any file, and give them back ready to paste.
+"""Refuse a cookiecutter too old for this template, and bad answers, before cookiecutter writes any file;
+give the answers back ready to paste.
 
-Runs with cookiecutter's own interpreter (stdlib only). The answers arrive as JSON data: `tojson`
-escapes every quote (and `'` as \\u0027), so no answer can end the raw string literal below.
+Runs with cookiecutter's own interpreter (the stdlib, and cookiecutter itself for its version). The answers
+arrive as JSON data: `tojson` escapes every quote (and `'` as \\u0027), so no answer can end the raw string
+literal below.
 """
 
 import json
