@@ -1,7 +1,7 @@
 """Keep the chosen stack's lock as requirements.lock (and its Jupyter overlay with jupyter=yes) and the
 chosen licence as LICENSE, make the first git commit (git_init=yes) before anything else is written, run
 bootstrap.py unless bootstrap=skip, then, with legacy_project set, analyse that project into migration/
-with the new .venv's Python.
+with the new .venv's Python. Under cruft (create, diff, update) it only writes files (see main).
 
 The hook always exits 0: a failing hook makes cookiecutter delete the project it just wrote, and an
 install or a migration that fails (no network, no suitable Python, a crash) must never cost the user
@@ -94,13 +94,29 @@ def main():
     cuda_lock = project / "locks" / f"{stack_id}.cuda.txt"
     if cuda_lock.exists():  # TensorFlow's CUDA build for Linux x86_64: bootstrap.py --accelerator cuda
         cuda_lock.replace(project / "requirements-cuda.lock")
+    tf_keras_lock = project / "locks" / f"{stack_id}.tf-keras.txt"
+    if tf_keras_lock.exists():  # a Keras 3 stack: distribute=multi_worker trains with tf-keras
+        tf_keras_lock.replace(project / "requirements-tf-keras.lock")
     shutil.rmtree(project / "locks")
     (project / "licenses" / f"{ANSWERS['license']}.txt").replace(project / "LICENSE")
     shutil.rmtree(project / "licenses")
+    legacy = ANSWERS.get("legacy_project", "").strip()
+    if "_commit" in ANSWERS:
+        # cruft (its `_commit` in the answers) renders the template again, hooks included, for every
+        # `cruft diff` and `cruft update`, and the hook cannot tell that from `cruft create`: so under cruft
+        # it only writes files, or each diff would bootstrap a stack and commit a repository of its own.
+        # Its lines go to stderr: `cruft diff`'s output is a patch.
+        print(
+            f"\nProject written to {project} by cruft; set it up: cd {project} && python3 bootstrap.py", file=sys.stderr
+        )
+        if ANSWERS["git_init"] == "yes":
+            print("git: under cruft no repository is created (git_init=yes); run `git init` yourself.", file=sys.stderr)
+        if legacy:
+            migrate(project, legacy_path(legacy), ready=False)
+        return 0
     if ANSWERS["git_init"] == "yes":
         git_init(project)
     mode = ANSWERS["bootstrap"]
-    legacy = ANSWERS.get("legacy_project", "").strip()
     if mode == "skip":
         print(f"\nProject written to {project}\nSet it up later with: cd {project} && python3 bootstrap.py")
         if legacy:

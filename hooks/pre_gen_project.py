@@ -1,7 +1,9 @@
-"""Refuse bad answers before cookiecutter writes any file, and give them back ready to paste.
+"""Refuse a cookiecutter too old for this template, and bad answers, before cookiecutter writes any file;
+give the answers back ready to paste.
 
-Runs with cookiecutter's own interpreter (stdlib only). The answers arrive as JSON data: `tojson`
-escapes every quote (and `'` as \\u0027), so no answer can end the raw string literal below.
+Runs with cookiecutter's own interpreter (the stdlib, and cookiecutter itself for its version). The answers
+arrive as JSON data: `tojson` escapes every quote (and `'` as \\u0027), so no answer can end the raw string
+literal below.
 """
 
 import json
@@ -30,6 +32,7 @@ SHADOWED = {
     "setuptools",
     "pip",
     "hatchling",
+    "markers",  # the generated tests' helper module (tests/markers.py)
 }
 STDLIB_FALLBACK = {  # sys.stdlib_module_names appeared in Python 3.10
     "abc",
@@ -66,6 +69,30 @@ STDLIB_FALLBACK = {  # sys.stdlib_module_names appeared in Python 3.10
     "uuid",
 }
 BOOTSTRAP_MODES = ("auto", "uv", "pip", "skip")
+MAX_PACKAGE_LENGTH = 40  # the generated files pass their own lint (120-character lines) up to this length
+# The oldest cookiecutter that renders this template: 1.7 renders dict answers such as the stack table
+# to strings (`"keras": "3"`), so the files would come out wrong. Older than 1.7.1 never reaches this hook
+# (no `slugify` filter, or no run on a current Python).
+MINIMUM_COOKIECUTTER = (2, 1, 0)
+
+
+def cookiecutter_too_old(answers):
+    """The one-line refusal for a cookiecutter older than the minimum, or None. The hook runs with
+    cookiecutter's own interpreter, so the cookiecutter it imports is the one rendering."""
+    try:
+        import cookiecutter
+
+        found = cookiecutter.__version__
+    except (ImportError, AttributeError):
+        return None
+    release = tuple(int(part) for part in re.findall(r"\d+", found)[:3])
+    if release >= MINIMUM_COOKIECUTTER:
+        return None
+    minimum = ".".join(map(str, MINIMUM_COOKIECUTTER))
+    return (
+        f"cookiecutter {found} is older than {minimum}, the oldest this template supports; nothing was written. "
+        f"Run it with a current one: uvx cookiecutter {answers['_template']} (or pip install -U cookiecutter)."
+    )
 
 
 def problems(answers):
@@ -90,6 +117,15 @@ def problems(answers):
             (
                 f"package_name {package!r} is not a Python identifier: use ASCII letters, digits and "
                 f"underscores, not starting with a digit (e.g. package_name=my_project)."
+            ),
+        )
+    elif len(package) > MAX_PACKAGE_LENGTH:
+        yield (
+            "package_name",
+            (
+                f"package_name {package!r} is longer than {MAX_PACKAGE_LENGTH} characters, which the generated "
+                f"code's 120-character lines are written for; pick a shorter one "
+                f"(e.g. package_name={package[:MAX_PACKAGE_LENGTH].rstrip('_')})."
             ),
         )
     elif keyword.iskeyword(package):
@@ -156,8 +192,9 @@ def paste_back(answers, refused):
     if answers.get("_checkout"):
         command += ["--checkout", answers["_checkout"]]
     started_in = os.environ.get("PWD")
-    if not started_in or os.path.realpath(answers["_output_dir"]) != os.path.realpath(started_in):
-        command += ["-o", answers["_output_dir"]]
+    output_dir = answers.get("_output_dir")  # cookiecutter's own command and API set it; cruft does not
+    if output_dir and (not started_in or os.path.realpath(output_dir) != os.path.realpath(started_in)):
+        command += ["-o", output_dir]
     keys = sorted(key for key in answers if not key.startswith("_") and key != refused) + [refused]
     if refused == "project_slug" and answers["package_name"] == default_package(answers["project_slug"]):
         keys.remove("package_name")  # derived from the refused slug: let the fixed slug derive it again
@@ -165,6 +202,10 @@ def paste_back(answers, refused):
 
 
 def main():
+    too_old = cookiecutter_too_old(ANSWERS)
+    if too_old:
+        print(f"ERROR: {too_old}", file=sys.stderr)
+        return 1
     # One line for the first problem: later checks often only repeat it (a bad slug makes a bad package).
     refused, problem = next(problems(ANSWERS), (None, None))
     if problem:

@@ -1,6 +1,6 @@
 """Regenerate the template's locks: bake each stack with jupyter=yes, run the project's own `make lock`
 (one uv resolution), copy requirements.lock back as locks/<stack>.txt and requirements-jupyter.lock,
-what ipykernel adds on top, as locks/<stack>.jupyter.txt.
+what ipykernel adds on top, as locks/<stack>.jupyter.txt (and the CUDA and tf-keras locks likewise).
 
     python tests/relock.py [STACK ...]
 
@@ -26,6 +26,7 @@ LOCK_FILES = {
     "requirements.lock": "{stack}.txt",
     "requirements-jupyter.lock": "{stack}.jupyter.txt",
     "requirements-cuda.lock": "{stack}.cuda.txt",
+    "requirements-tf-keras.lock": "{stack}.tf-keras.txt",
 }
 
 

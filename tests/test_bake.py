@@ -58,6 +58,7 @@ EXPECTED_FILES = {
     "pyproject.toml",
     "requirements.lock",
     "requirements-cuda.lock",
+    "requirements-tf-keras.lock",
     "src/PKG/__init__.py",
     "src/PKG/accelerator.py",
     "src/PKG/artifacts.py",
@@ -227,6 +228,9 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
     assert lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(
         encoding="utf-8"
     )
+    # Keras 3 stacks: tf-keras for distribute=multi_worker, installed by bootstrap.py with --no-deps
+    tf_keras_lock = TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.tf-keras.txt"
+    assert (project / "requirements-tf-keras.lock").exists() == (stack["keras"] >= 3) == tf_keras_lock.exists()
 
 
 def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):

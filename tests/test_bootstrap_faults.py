@@ -37,6 +37,7 @@ def project(tmp_path):
     packages = tmp_path / "packages"
     packages.mkdir()
     (project / "requirements.lock").write_text(fake_lock(packages, PINS))
+    (project / "requirements-tf-keras.lock").unlink()  # the faults are the base lock's: installed alone
     (project / "src" / DEFAULT_PACKAGE / "doctor.py").write_text(FAKE_DOCTOR)
     return project
 
@@ -231,6 +232,7 @@ def test_a_read_only_project_folder_is_named_with_the_fix(tmp_path):
         ]
         project.chmod(0o755)
         (project / "requirements.lock").write_text(fake_lock(base, PINS))
+        (project / "requirements-tf-keras.lock").unlink()
         (project / "src" / DEFAULT_PACKAGE / "doctor.py").write_text(FAKE_DOCTOR)
         packages = {"UV_NO_INDEX": "1", "UV_FIND_LINKS": str(base)}
         assert_completes(project, env=env_with_uv() | packages)

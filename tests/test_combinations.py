@@ -56,6 +56,8 @@ def combinations(fast: bool = FAST) -> list:
 def expected_files(answers: dict) -> set:
     package = answers["project_name"].lower().replace(" ", "_")
     files = {name.replace("PKG", package) for name in EXPECTED_FILES}
+    if STACKS["stacks"][answers["tensorflow_stack"]]["keras"] < 3:
+        files.remove("requirements-tf-keras.lock")  # tf.keras is Keras 2: multi_worker needs no tf-keras
     return files | ({"requirements-jupyter.lock"} if answers["jupyter"] == "yes" else set())
 
 

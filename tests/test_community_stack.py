@@ -68,6 +68,8 @@ def world(tmp_path, monkeypatch):
         "tensorflow-metal-plugin==0.4.1 ; platform_machine == 'arm64' and sys_platform == 'darwin' \\\n"
         f"    --hash=sha256:{sha256(sdist)}\n"
     )
+    tf_keras = write_wheel(packages, "tf_keras", "2.21.0", {"tf_keras/__init__.py": b""})
+    (project / "requirements-tf-keras.lock").write_text(f"tf-keras==2.21.0 \\\n    --hash=sha256:{sha256(tf_keras)}\n")
     record = tmp_path / "builds.jsonl"
     for name, value in {
         "FAKE_PLUGIN_RECORD": str(record),

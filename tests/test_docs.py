@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 from helpers import COOKIECUTTER_JSON, STACKS, TEMPLATE, bake, locked_keras, mac_only_keras_stacks
+from test_cookiecutters import minimum_cookiecutter
 
 README = (TEMPLATE / "README.md").read_text(encoding="utf-8")
 
@@ -18,6 +20,32 @@ def test_the_readme_gives_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert generate.startswith("uvx cookiecutter ")
     ci_commands = [line for line in (TEMPLATE / ".ci" / "run").read_text().splitlines() if line.startswith("uv run")]
     assert ci_commands == [test]
+
+
+def test_the_setup_section_says_which_command_makes_a_project_and_which_tests_the_template():
+    setup = README.split("## Set-up: the two commands\n")[1].split("\n## ")[0]
+    before_first, _, rest = setup.partition("```bash\n")
+    between = rest.split("```\n", 1)[1].split("```bash\n")[0]
+    assert "The first command **makes a project**" in before_first
+    assert "The second command **runs the template's own tests**" in between and "working on the template" in between
+
+
+def test_the_readme_states_the_minimum_cookiecutter_the_hook_enforces():
+    minimum = ".".join(map(str, minimum_cookiecutter()))
+    assert f"cookiecutter {minimum} or newer" in README.split("## Options")[0]
+
+
+def test_every_extra_the_generated_project_names_exists(tmp_path):
+    project = bake(tmp_path)
+    extras = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    named = {
+        (path.name, extra)
+        for path in project.rglob("*")
+        if path.is_file() and "fixtures" not in path.parts and path.suffix in (".md", ".py", ".yaml", ".toml")
+        for extra in re.findall(r"\b(?:the|its) `?([\w-]+)`? extra\b", path.read_text(encoding="utf-8"))
+    }
+    assert (".pre-commit-config.yaml", "dev") in named  # the pattern finds what it looks for
+    assert {(name, extra) for name, extra in named if extra not in extras} == set()
 
 
 def test_every_variable_is_documented_and_prompted():

@@ -70,6 +70,7 @@ def test_every_lock_matches_the_table_and_pyproject(pyprojects, stack_id, python
 def test_make_lock_regenerates_a_lock_that_agrees(tmp_path):
     project = bake(tmp_path, tensorflow_stack="tensorflow-2.19")
     (project / "requirements.lock").unlink()
+    (project / "requirements-tf-keras.lock").unlink()
     result = subprocess.run(
         ["make", "lock"], cwd=project, capture_output=True, text=True, env=env_with_uv(), timeout=600
     )
@@ -78,6 +79,8 @@ def test_make_lock_regenerates_a_lock_that_agrees(tmp_path):
     lock_text = (project / "requirements.lock").read_text(encoding="utf-8")
     for python in STACKS["stacks"]["tensorflow-2.19"]["python"]:
         assert_lock_agrees(lock_text, project, "tensorflow-2.19", python)
+    tf_keras_text = (project / "requirements-tf-keras.lock").read_text(encoding="utf-8")
+    assert_tf_keras_of_the_stack(tf_keras_text, "tensorflow-2.19")
 
 
 def test_every_lock_carries_hashes():
@@ -87,7 +90,7 @@ def test_every_lock_carries_hashes():
         unhashed = [entry.split()[0] for entry in entries if "--hash=sha256:" not in entry]
         assert len(entries) > 20 and unhashed == [], f"{stack_id}: {unhashed}"
         # each stack's lock, its Jupyter overlay and its CUDA lock (tests/relock.py LOCK_FILES), nothing else
-        variants = (".cuda.txt", ".jupyter.txt")
+        variants = (".cuda.txt", ".jupyter.txt", ".tf-keras.txt")
         base_locks = [path.stem for path in LOCKS.glob("*.txt") if not path.name.endswith(variants)]
         assert sorted(base_locks) == sorted(STACKS["stacks"])
         assert sorted(path.name.removesuffix(".jupyter.txt") for path in LOCKS.glob("*.jupyter.txt")) == sorted(
@@ -249,3 +252,29 @@ def test_the_cuda_lock_installs_tensorflows_cuda_build_hash_pinned_on_linux_x86_
     assert {name: gpu[name] for name in shared} == {name: cpu[name] for name in shared}
     # it is never installed on a Mac, but stays installable there: the Metal pair is the base lock's
     assert_metal_pair_loads(pins_for(lock_entries(text), environment("apple_silicon", "3.11")), stack_id)
+
+
+KERAS_3_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack["keras"] >= 3]
+
+
+def assert_tf_keras_of_the_stack(text: str, stack_id: str):
+    """tf-keras alone (installed with --no-deps), of the stack's TensorFlow, hashed, for every platform and
+    Python of the stack (`[tool.uv] environments` limits the resolution to its platforms)."""
+    stack = STACKS["stacks"][stack_id]
+    (entry,) = lock_entries(text)
+    assert entry.name == "tf-keras", text
+    version = next(iter(entry.specifier)).version
+    assert version.split(".")[:2] == stack["tensorflow"].split(".")[:2], (stack_id, version)
+    for platform in stack["requirements"]:
+        for python in stack["python"]:
+            assert pins_for([entry], environment(platform, python)) == {"tf-keras": version}, (platform, python)
+    pin, *hashes = text.splitlines()
+    assert pin.startswith(f"tf-keras=={version} ") and pin.endswith(" \\") and hashes, text
+    assert all(re.fullmatch(r"    --hash=sha256:[0-9a-f]{64}( \\)?", line) for line in hashes), text
+
+
+def test_every_keras_3_stack_ships_a_tf_keras_lock_of_its_tensorflow_and_only_those():
+    shipped = sorted(path.name.removesuffix(".tf-keras.txt") for path in LOCKS.glob("*.tf-keras.txt"))
+    assert shipped == sorted(KERAS_3_STACKS)
+    for stack_id in KERAS_3_STACKS:
+        assert_tf_keras_of_the_stack((LOCKS / f"{stack_id}.tf-keras.txt").read_text(encoding="utf-8"), stack_id)

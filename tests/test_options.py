@@ -166,7 +166,9 @@ def test_bootstrap_installs_the_jupyter_overlay_with_the_lock_in_one_hash_checke
     requirements = [install[i + 1] for i, arg in enumerate(install) if arg == "-r"]
     assert Path(requirements[0]).name == "requirements.lock"
     assert requirements[1:] == ([str(project / "requirements-jupyter.lock")] if jupyter == "yes" else [])
-    assert commands[1][-2:] == ["-e", "."]
+    # then tf-keras of this Keras 3 stack alone (it requires `tensorflow` by name: tensorflow-cpu is that)
+    assert commands[1][-4:] == ["--no-deps", "--require-hashes", "-r", str(project / "requirements-tf-keras.lock")]
+    assert commands[2][-2:] == ["-e", "."]
 
 
 def test_make_locks_overlay_is_what_the_full_export_adds(tmp_path):

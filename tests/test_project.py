@@ -40,11 +40,6 @@ def venv_python(project):
     return project / ".venv" / "bin" / "python"
 
 
-def tf_keras_for(stack_id: str) -> str:
-    """tf-keras of the stack's TensorFlow: what distribute=multi_worker trains with on a Keras 3 stack."""
-    return "tf-keras=={}.*".format(".".join(STACKS["stacks"][stack_id]["tensorflow"].split(".")[:2]))
-
-
 # The generated suite's multi-process tests where their behaviour differs: two workers through tf-keras
 # on the default (Keras 3) stack and through tf.keras on keras2-legacy; the launcher sweeps (stack-neutral)
 # on the default stack only. TF 2.19 and 2.21 take the default stack's path (measured: see the README).
@@ -53,21 +48,22 @@ SKIPPED_ELSEWHERE = ["-m", "not distributed and not launchers"]
 
 
 def test_the_generated_test_suite_passes_in_its_venv(bootstrapped):
-    # --no-deps: tf-keras requires `tensorflow`, which tensorflow-cpu already is (its files, another name)
-    added = run(
-        ["uv", "pip", "install", "--python", venv_python(bootstrapped), "--no-deps", tf_keras_for(DEFAULT_STACK)],
-        cwd=bootstrapped,
-        env=env_with_uv(),
-    )
-    assert added.returncode == 0, added.stderr
+    # Right after bootstrap, nothing installed by hand: on this Keras 3 stack bootstrap installed tf-keras
+    # (requirements-tf-keras.lock, --no-deps), so the two workers on localhost train together.
+    listing = ["uv", "pip", "list", "--python", venv_python(bootstrapped), "--format", "json"]
+    installed = run(listing, cwd=bootstrapped, env=env_with_uv())
+    versions = {package["name"]: package["version"] for package in json.loads(installed.stdout)}
+    assert f"tf-keras=={versions.get('tf-keras')}" in (bootstrapped / "requirements-tf-keras.lock").read_text()
+    assert "tensorflow" not in versions, "tf-keras's dependency on `tensorflow` was installed: not --no-deps"
     result = run(
-        [venv_python(bootstrapped), "-m", "pytest", "-q", "-p", "no:cacheprovider", *MARKERS[DEFAULT_STACK]],
+        [venv_python(bootstrapped), "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", *MARKERS[DEFAULT_STACK]],
         cwd=bootstrapped,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "passed" in result.stdout and " failed" not in result.stdout
     assert "Metal tests need an Apple Silicon Mac" in result.stdout  # skipped, with the reason
-    assert "install tf-keras to run this" not in result.stdout  # the two workers trained (through tf-keras)
+    two_workers = "test_two_workers_on_localhost_train_together_and_end_with_identical_weights"
+    assert f"PASSED tests/test_distribute.py::{two_workers}" in result.stdout  # through tf-keras from bootstrap
 
 
 def test_training_writes_its_artifacts_on_the_cpu(bootstrapped, tmp_path):

@@ -191,6 +191,9 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> N
         lock.write_text(locked)
         requirements = [arg for path in [lock, *locks.overlay_locks()] for arg in ("-r", path)]
         run("installing the locked stack (hashes checked)", pip + ["--require-hashes", *requirements])
+    if locks.TF_KERAS_LOCK.exists():
+        tf_keras = ["--no-deps", "--require-hashes", "-r", locks.TF_KERAS_LOCK]
+        run("installing tf-keras for distribute=multi_worker (hashes checked, no dependencies)", pip + tf_keras)
     if built_here:
         tensorflow = venv_versions(("tensorflow",))["tensorflow"]
         build_plugins(pip + rebuild, build_lock, built_here, tensorflow)

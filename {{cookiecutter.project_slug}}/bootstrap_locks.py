@@ -22,6 +22,9 @@ JUPYTER_LOCK = ROOT / "requirements-jupyter.lock"
 # Locks installed on top of requirements.lock when the project has them, each holding only what its
 # feature adds, resolved together with requirements.lock (`make lock`) so shared pins agree.
 OVERLAY_LOCKS = (JUPYTER_LOCK,)
+# tf-keras for distribute=multi_worker on a Keras 3 stack: installed after the stack with --no-deps, since it
+# requires the `tensorflow` distribution by name, which tensorflow-cpu and tensorflow-macos are under other names.
+TF_KERAS_LOCK = ROOT / "requirements-tf-keras.lock"
 
 
 def lock_entries(text: str) -> list:

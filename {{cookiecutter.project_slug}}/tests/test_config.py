@@ -74,9 +74,14 @@ def test_the_debug_preset_is_small(compose_config):
 
 
 def test_the_sweep_summary_is_a_hydra_callback():
-    with initialize_config_module(config_module="{{ cookiecutter.package_name }}.conf", version_base="1.3"):
+    # exploded (trailing commas), so that the lines stay short whatever the package name
+    with initialize_config_module(
+        config_module="{{ cookiecutter.package_name }}.conf",
+        version_base="1.3",
+    ):
         cfg = compose(config_name="train", return_hydra_config=True)
-    assert cfg.hydra.callbacks.summary._target_ == "{{ cookiecutter.package_name }}.summary.SweepSummary"
+    summary = "{{ cookiecutter.package_name }}.summary.SweepSummary"
+    assert cfg.hydra.callbacks.summary._target_ == summary
 
 
 def test_overrides_reach_the_config(compose_config):

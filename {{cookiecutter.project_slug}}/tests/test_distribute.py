@@ -82,7 +82,8 @@ def test_keras_3_multi_worker_needs_tf_keras_of_the_same_tensorflow():
     assert problem("multi_worker", 3, "2.16.2", "2.16.0") is None
     missing = problem("multi_worker", 3, "2.19.1", None)
     assert "keras-team/keras#20585" in missing and "tf-keras is not installed" in missing
-    assert "'tf-keras==2.19.*'" in missing and "keras2-legacy" in missing and "distribute=mirrored" in missing
+    assert "tf-keras 2.19.x" in missing and "`python3 bootstrap.py`, which installs" in missing
+    assert "keras2-legacy" in missing and "distribute=mirrored" in missing
     assert "tf-keras 2.16.0 is installed, not 2.19.x" in problem("multi_worker", 3, "2.19.1", "2.16.0")
 
 
@@ -259,11 +260,7 @@ def uses_tf_keras() -> bool:
     return STACK.keras >= 3
 
 
-@pytest.mark.distributed
-@pytest.mark.skipif(
-    distribute.legacy_keras_problem("multi_worker", STACK.keras, STACK.tensorflow, installed("tf-keras")) is not None,
-    reason="Keras 3 stack without tf-keras: multi_worker is refused (tested below); install tf-keras to run this",
-)
+@pytest.mark.distributed  # right after bootstrap: on a Keras 3 stack it installed tf-keras (requirements-tf-keras.lock)
 def test_two_workers_on_localhost_train_together_and_end_with_identical_weights(tmp_path):
     workers = f"[localhost:{free_port()},localhost:{free_port()}]"
     env = {key: value for key, value in os.environ.items() if key not in ("TF_CONFIG", distribute.LEGACY_KERAS)}
@@ -300,8 +297,11 @@ def test_two_workers_on_localhost_train_together_and_end_with_identical_weights(
 
 
 @pytest.mark.skipif(not uses_tf_keras(), reason="a Keras 2 stack trains multi_worker with tf.keras itself")
-@pytest.mark.skipif(installed("tf-keras") is not None, reason="tf-keras is installed here: the workers train")
-def test_keras_3_without_tf_keras_refuses_multi_worker_in_one_line(compose_config, tmp_path):
+def test_keras_3_without_tf_keras_refuses_multi_worker_in_one_line(compose_config, tmp_path, monkeypatch):
+    def without_tf_keras(name):  # as if tf-keras were missing (bootstrap installs it on a Keras 3 stack)
+        return None if name == "tf-keras" else installed(name)
+
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.train.installed", without_tf_keras)
     cfg = compose_config("distribute=multi_worker", "distribute.workers=[localhost:1]", "distribute.task_index=0")
     with pytest.raises(DistributeError, match=r"keras-team/keras#20585.*tf-keras is not installed") as refused:
         train(cfg, tmp_path / "run")

@@ -1,6 +1,7 @@
 """The doctor: failure signatures, the verdict, the numerics check, and one real examination of this environment."""
 
 import json
+from types import SimpleNamespace
 
 from {{ cookiecutter.package_name }} import doctor, signatures
 from {{ cookiecutter.package_name }}.environment import Finding
@@ -33,6 +34,16 @@ def test_the_verdict_names_the_first_problem_and_its_cure():
     assert doctor.verdict(checked) == "healthy: expected metal; numerics agree: (MLP)"
 
 
+def test_on_a_keras_3_stack_the_doctor_checks_tf_keras_of_the_stacks_tensorflow():
+    keras3 = SimpleNamespace(keras=3, tensorflow="2.19.1")
+    assert doctor.check_tf_keras(SimpleNamespace(keras=2, tensorflow="2.15.1"), None) is None
+    assert doctor.check_tf_keras(keras3, "2.19.0").status == "ok"
+    for installed, found in ((None, "not installed"), ("2.16.0", "2.16.0 is installed, not 2.19.x")):
+        finding = doctor.check_tf_keras(keras3, installed)
+        assert finding.status == "problem" and finding.detail.startswith(found)
+        assert finding.cure == "python3 bootstrap.py (it installs requirements-tf-keras.lock)"
+
+
 def test_this_environment_is_healthy(tf, capsys):
     status = doctor.main(["--json", "--numerics"])
     report = json.loads(capsys.readouterr().out)
@@ -40,6 +51,7 @@ def test_this_environment_is_healthy(tf, capsys):
     assert report["healthy"] and report["stack"] == STACK.id
     checks = {finding["check"] for finding in report["findings"]}
     assert {"machine", "python", "import tensorflow", "devices", "placement", "timing"} <= checks
+    assert ("tf-keras" in checks) == (STACK.keras >= 3)  # bootstrap installed requirements-tf-keras.lock
     # --numerics: the configured model and the Dense-ReLU MLP, checked against a second logical CPU
     assert {"numerics (configured model)", "numerics (Dense-ReLU MLP)"} <= checks
     for record in report["numerics"].values():

@@ -31,7 +31,14 @@ LAUNCHERS = {
 def test_joblib_and_submitit_local_sweeps_end_with_one_summary_each(tmp_path):
     sweeps = {}
     for name, launcher in LAUNCHERS.items():
-        command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "-m", *TINY, *launcher]
+        command = [
+            sys.executable,
+            "-m",
+            "{{ cookiecutter.package_name }}.train",
+            "-m",
+            *TINY,
+            *launcher,
+        ]
         command.append(f"hydra.sweep.dir={tmp_path / name}")
         sweeps[name] = subprocess.Popen(
             command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

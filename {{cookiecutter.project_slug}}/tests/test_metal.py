@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.accelerator import (
 from {{ cookiecutter.package_name }}.data import make_regression
 from {{ cookiecutter.package_name }}.numerics import agreement, first_batches
 from {{ cookiecutter.package_name }}.stack import load_stack
+
 from markers import MACHINE, metal_only
 
 pytestmark = metal_only

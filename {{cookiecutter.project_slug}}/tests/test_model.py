@@ -3,7 +3,13 @@
 import pytest
 
 from {{ cookiecutter.package_name }}.data import DataSpec
-from {{ cookiecutter.package_name }}.model import ModelError, build, check_fits, metrics_for, recipe
+from {{ cookiecutter.package_name }}.model import (
+    ModelError,
+    build,
+    check_fits,
+    metrics_for,
+    recipe,
+)
 
 ROWS = DataSpec("csv", (10,), "regression")
 CLASSES = DataSpec("csv", (4,), "classification", ("a", "b", "c"))

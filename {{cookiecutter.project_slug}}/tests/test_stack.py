@@ -6,7 +6,12 @@ import pytest
 from packaging.requirements import Requirement
 
 from {{ cookiecutter.package_name }} import stack as stack_module
-from {{ cookiecutter.package_name }}.stack import Machine, load_stack, machine_problem, this_machine
+from {{ cookiecutter.package_name }}.stack import (
+    Machine,
+    load_stack,
+    machine_problem,
+    this_machine,
+)
 
 STACK = load_stack()
 

@@ -16,6 +16,7 @@ import pytest
 from {{ cookiecutter.package_name }}.accelerator import PlacementError
 from {{ cookiecutter.package_name }}.stack import this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
+
 from markers import not_on_apple_silicon
 
 # Every test here runs TensorFlow: the tf fixture imports it first, with the CPU split in two (conftest.py).

@@ -1,4 +1,5 @@
-"""Is the accelerator faster for this model? `python -m {{ cookiecutter.package_name }}.bench [overrides] [--json]`.
+"""Is the accelerator faster for this model?
+`python -m {{ cookiecutter.package_name }}.bench [overrides] [--json]`
 
 Trains the configured model on the configured data (the same Hydra overrides as train, e.g. `model=mlp
 data.n_samples=100000`) on each device this machine has: the CPU always, and the Metal or CUDA GPU where
@@ -61,7 +62,7 @@ def no_accelerator_reason(machine, metal_plugins: list) -> str:
         return problem or "a Metal plug-in is installed but TensorFlow shows no Metal GPU (the plug-in did not load)"
     return (
         f"TensorFlow sees no GPU on this {machine.describe()}: Metal needs an Apple Silicon Mac, CUDA an NVIDIA GPU "
-        "with the cuda extra installed"
+        "with the CUDA lock installed (python3 bootstrap.py --accelerator cuda)"
     )
 
 

@@ -8,7 +8,8 @@ only `build` touches TensorFlow.
 Keras 3's `model.fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585: it cannot convert
 the per-replica batches). Keras 2 trains there, so a Keras 3 stack runs multi_worker through `tf_keras`,
 the Keras 2 package released with each TensorFlow, selected by TF_USE_LEGACY_KERAS=1 before TensorFlow is
-imported. The Keras 2 stack (keras2-legacy) needs nothing more.
+imported; bootstrap.py installs it from requirements-tf-keras.lock. The Keras 2 stack (keras2-legacy) needs
+nothing more.
 
 Keras 3 before 3.8 trains wrong under MirroredStrategy with more than one replica (keras-team/keras#19891):
 each replica's loss is the mean over its own part of the batch and the replicas' gradients are summed, so
@@ -98,9 +99,9 @@ def legacy_keras_problem(name: str, keras_major: int, tensorflow: str, tf_keras:
     found = f"tf-keras {tf_keras} is installed, not {wanted}.x" if tf_keras else "tf-keras is not installed"
     return (
         f"distribute=multi_worker: Keras 3's model.fit fails under MultiWorkerMirroredStrategy "
-        f"(keras-team/keras#20585), so this stack trains it with tf-keras (Keras 2) and {found}: "
-        f"`uv pip install --python .venv/bin/python --no-deps 'tf-keras=={wanted}.*'` (see Scaling out in "
-        "README.md), or use the keras2-legacy stack, or distribute=mirrored on one machine."
+        f"(keras-team/keras#20585), so this stack trains it with tf-keras {wanted}.x (Keras 2) and {found}: "
+        "run `python3 bootstrap.py`, which installs requirements-tf-keras.lock (see Scaling out in README.md), "
+        "or use the keras2-legacy stack, or distribute=mirrored on one machine."
     )
 
 

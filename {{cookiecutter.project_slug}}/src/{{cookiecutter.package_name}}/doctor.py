@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import asdict
 
-from . import accelerator, cuda, numerics
+from . import accelerator, cuda, distribute, numerics
 from .environment import (
     Finding,
     check_machine,
@@ -153,6 +153,23 @@ def check_cuda_here(tf, tf_gpus: int) -> list:
     return cuda.check_cuda(build_info, {name: installed(name) for name in wheels}, listed, driver, tf_gpus)
 
 
+def check_tf_keras(stack: Stack, tf_keras: str | None) -> Finding | None:
+    """On a Keras 3 stack distribute=multi_worker trains with tf-keras, which bootstrap installs from
+    requirements-tf-keras.lock: it must be there, and the release of this TensorFlow."""
+    if stack.keras < 3:
+        return None
+    if distribute.legacy_keras_problem("multi_worker", stack.keras, stack.tensorflow, tf_keras) is None:
+        return Finding("tf-keras", "ok", f"{tf_keras} (distribute=multi_worker trains with it)")
+    wanted = ".".join(stack.tensorflow.split(".")[:2])
+    found = f"{tf_keras} is installed, not {wanted}.x" if tf_keras else "not installed"
+    return Finding(
+        "tf-keras",
+        "problem",
+        f"{found}: distribute=multi_worker cannot train on this Keras 3 stack",
+        f"{REBOOTSTRAP} (it installs requirements-tf-keras.lock)",
+    )
+
+
 def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
     stack = load_stack()
     machine = this_machine()
@@ -174,7 +191,12 @@ def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
     findings.append(check_metal_pair(stack, versions, plugin_build_record()))
     findings += filter(
         None,
-        [check_metal_limits(stack, versions), check_metal_switch(machine, os.environ), check_xla(machine, os.environ)],
+        [
+            check_metal_limits(stack, versions),
+            check_metal_switch(machine, os.environ),
+            check_xla(machine, os.environ),
+            check_tf_keras(stack, installed("tf-keras")),
+        ],
     )
     records = {}
     if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):

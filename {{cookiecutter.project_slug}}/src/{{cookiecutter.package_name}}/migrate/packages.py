@@ -27,7 +27,7 @@ TF_FLAVOURS = {
     "tf-nightly-cpu",
     "tf-nightly-macos",
 }
-CUDA_NOTE = "CUDA libraries: there is no CUDA on a Mac; on Linux the project's `cuda` extra brings them"
+CUDA_NOTE = "CUDA libraries: there is no CUDA on a Mac; on Linux the project's requirements-cuda.lock brings them"
 DEV_NOTE = "a test or lint tool: in requirements-dev.txt, not in the runtime requirements"
 # Test, lint and packaging tools: the development list, never the runtime one (a name, or a prefix + "*").
 DEV_TOOLS = (
