@@ -60,7 +60,7 @@ THROUGHPUT_SCRIPT = textwrap.dedent(
     import json, statistics, sys, time
     from omegaconf import OmegaConf
     import tensorflow as tf
-    from {package} import data, pipelines
+    from {package}.runtime import datasets as data, pipelines
 
     samples, batch_size, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     cfg = OmegaConf.create({{"kind": "synthetic", "n_samples": samples, "n_features": 10, "noise": 0.1,

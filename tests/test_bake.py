@@ -46,23 +46,24 @@ EXPECTED_FILES = {
     "requirements.lock",
     "requirements-cuda.lock",
     "src/PKG/__init__.py",
-    "src/PKG/accelerator.py",
-    "src/PKG/artifacts.py",
+    "src/PKG/runtime/accelerator.py",
+    "src/PKG/runtime/artifacts.py",
     "src/PKG/bench.py",
-    "src/PKG/callbacks.py",
-    "src/PKG/cuda.py",
-    "src/PKG/data.py",
-    "src/PKG/distribute.py",
+    "src/PKG/runtime/callbacks.py",
+    "src/PKG/runtime/cuda.py",
+    "src/PKG/runtime/datasets.py",
+    "src/PKG/runtime/distribute.py",
     "src/PKG/doctor.py",
-    "src/PKG/environment.py",
-    "src/PKG/model.py",
-    "src/PKG/numerics.py",
-    "src/PKG/pipelines.py",
-    "src/PKG/signatures.py",
-    "src/PKG/stack.json",
-    "src/PKG/stack.py",
-    "src/PKG/summary.py",
+    "src/PKG/runtime/environment.py",
+    "src/PKG/runtime/build.py",
+    "src/PKG/runtime/numerics.py",
+    "src/PKG/runtime/pipelines.py",
+    "src/PKG/runtime/signatures.py",
+    "src/PKG/runtime/stack.json",
+    "src/PKG/runtime/stack.py",
+    "src/PKG/runtime/summary.py",
     "src/PKG/train.py",
+    "src/PKG/runtime/__init__.py",
     "src/PKG/conf/__init__.py",
     "src/PKG/conf/train.yaml",
     "src/PKG/conf/callbacks/default.yaml",
@@ -211,7 +212,7 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
 
 def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):
     project = bake(tmp_path, python_version="3.12", project_name='Zoë "Q" <Lab>')
-    data = json.loads((project / "src" / "zoe_q_lab" / "stack.json").read_text(encoding="utf-8"))
+    data = json.loads((project / "src" / "zoe_q_lab" / "runtime" / "stack.json").read_text(encoding="utf-8"))
     assert data["chosen"] == "tensorflow-macos-2.16"
     assert data["python_version"] == "3.12"
     assert data["table"] == STACKS

@@ -129,7 +129,7 @@ def test_the_wheel_carries_the_configs_and_the_stack_table(bootstrapped, tmp_pat
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for part in (
-        "stack.json",
+        "runtime/stack.json",
         "conf/__init__.py",
         "conf/train.yaml",
         "conf/device/metal.yaml",

@@ -29,7 +29,7 @@ def tf():
     TensorFlow takes this fixture, so the split happens first whatever the order of the tests."""
     import tensorflow
 
-    from {{ cookiecutter.package_name }}.numerics import split_cpu
+    from {{ cookiecutter.package_name }}.runtime.numerics import split_cpu
 
     assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
     return tensorflow

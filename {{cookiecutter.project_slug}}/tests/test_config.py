@@ -7,9 +7,9 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package_name }}.data import DataError
-from {{ cookiecutter.package_name }}.distribute import DistributeError
-from {{ cookiecutter.package_name }}.model import ModelError
+from {{ cookiecutter.package_name }}.runtime.datasets import DataError
+from {{ cookiecutter.package_name }}.runtime.distribute import DistributeError
+from {{ cookiecutter.package_name }}.runtime.build import ModelError
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 CONF = files("{{ cookiecutter.package_name }}.conf")
@@ -76,7 +76,7 @@ def test_the_debug_preset_is_small(compose_config):
 def test_the_sweep_summary_is_a_hydra_callback():
     with initialize_config_module(config_module="{{ cookiecutter.package_name }}.conf", version_base="1.3"):
         cfg = compose(config_name="train", return_hydra_config=True)
-    assert cfg.hydra.callbacks.summary._target_ == "{{ cookiecutter.package_name }}.summary.SweepSummary"
+    assert cfg.hydra.callbacks.summary._target_ == "{{ cookiecutter.package_name }}.runtime.summary.SweepSummary"
 
 
 def test_overrides_reach_the_config(compose_config):

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package_name }} import pipelines as pipelines_module
-from {{ cookiecutter.package_name }}.data import DataError, prepare, split_indices
-from {{ cookiecutter.package_name }}.pipelines import pipelines
+from {{ cookiecutter.package_name }}.runtime import pipelines as pipelines_module
+from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare, split_indices
+from {{ cookiecutter.package_name }}.runtime.pipelines import pipelines
 
 
 def csv_cfg(path, target="y", **extra):

@@ -13,10 +13,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }} import distribute
-from {{ cookiecutter.package_name }}.accelerator import CPU, PlacementError, assert_placement
-from {{ cookiecutter.package_name }}.distribute import Cluster, DistributeError
-from {{ cookiecutter.package_name }}.stack import installed, load_stack
+from {{ cookiecutter.package_name }}.runtime import distribute
+from {{ cookiecutter.package_name }}.runtime.accelerator import CPU, PlacementError, assert_placement
+from {{ cookiecutter.package_name }}.runtime.distribute import Cluster, DistributeError
+from {{ cookiecutter.package_name }}.runtime.stack import installed, load_stack
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 PROJECT = Path(__file__).resolve().parents[1]

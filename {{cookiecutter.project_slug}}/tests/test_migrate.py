@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.migrate.analysis import analyse
 from {{ cookiecutter.package_name }}.migrate.dependencies import read_dependencies
 from {{ cookiecutter.package_name }}.migrate.findings import scan_all
 from {{ cookiecutter.package_name }}.migrate.recommend import recommend, stack_lines, target
-from {{ cookiecutter.package_name }}.stack import read_stack_file
+from {{ cookiecutter.package_name }}.runtime.stack import read_stack_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "legacy"
 DATA = read_stack_file()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from {{ cookiecutter.package_name }}.data import DataSpec
-from {{ cookiecutter.package_name }}.model import ModelError, build, check_fits, metrics_for, recipe
+from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
+from {{ cookiecutter.package_name }}.runtime.build import ModelError, build, check_fits, metrics_for, recipe
 
 ROWS = DataSpec("csv", (10,), "regression")
 CLASSES = DataSpec("csv", (4,), "classification", ("a", "b", "c"))

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from {{ cookiecutter.package_name }} import numerics
-from {{ cookiecutter.package_name }}.data import DataSpec, make_regression
+from {{ cookiecutter.package_name }}.runtime import numerics
+from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec, make_regression
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 REFERENCE, TARGET = "/CPU:0", "/CPU:1"
@@ -17,7 +17,7 @@ REFERENCE, TARGET = "/CPU:0", "/CPU:1"
 @pytest.fixture
 def setup(tf, compose_config):
     """(recipe, batches) for a config, as train builds them."""
-    from {{ cookiecutter.package_name }} import model as models
+    from {{ cookiecutter.package_name }}.runtime import build as models
 
     def _setup(*overrides):
         cfg = compose_config(*overrides)
@@ -50,7 +50,7 @@ def test_an_ignored_learning_rate_is_caught(tf, setup):
 
 
 def test_a_perturbed_activation_is_caught_and_the_largest_difference_named(tf, setup):
-    from {{ cookiecutter.package_name }} import model as models
+    from {{ cookiecutter.package_name }}.runtime import build as models
 
     recipe, batches = setup("model=mlp")
     reference_model = recipe.build_model()

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.accelerator import PlacementError
-from {{ cookiecutter.package_name }}.stack import this_machine
+from {{ cookiecutter.package_name }}.runtime.accelerator import PlacementError
+from {{ cookiecutter.package_name }}.runtime.stack import this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
 from markers import not_on_apple_silicon
 

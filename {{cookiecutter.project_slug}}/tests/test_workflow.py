@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }} import bench
-from {{ cookiecutter.package_name }}.summary import collect
+from {{ cookiecutter.package_name }}.runtime.summary import collect
 from {{ cookiecutter.package_name }}.train import main
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -17,10 +17,10 @@ import time
 
 from hydra import compose, initialize_config_module
 
-from . import accelerator, pipelines
-from . import data as datasets
-from . import model as models
-from .stack import load_stack, this_machine
+from .runtime import accelerator, pipelines
+from .runtime import datasets
+from .runtime import build as models
+from .runtime.stack import load_stack, this_machine
 from .train import REFUSALS
 
 

@@ -21,13 +21,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import accelerator, artifacts, callbacks, distribute, numerics, pipelines
-from . import data as datasets
-from . import model as models
-from .artifacts import RunError
-from .data import DataError
-from .model import ModelError
-from .stack import Stack, installed, load_stack, this_machine
+from .runtime import accelerator, artifacts, callbacks, distribute, numerics, pipelines
+from .runtime import datasets
+from .runtime import build as models
+from .runtime.artifacts import RunError
+from .runtime.datasets import DataError
+from .runtime.build import ModelError
+from .runtime.stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
 REFUSALS = (

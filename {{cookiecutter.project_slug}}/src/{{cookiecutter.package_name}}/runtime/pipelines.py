@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import Prepared
+from .datasets import Prepared
 
 # Up to this many rows, an epoch's order comes from a shuffle buffer of row numbers: cheap to build (it
 # took ~0.2 s of the seed preset's start-up less than the permutation pipeline, profiled 2026-11-28) and
@@ -72,7 +72,7 @@ def permuted_batches(tf, rows, batch_size: int, seed: int):
 
 
 def image_pipelines(prepared: Prepared, cfg, batch_size: int, seed: int) -> tuple:
-    from .model import keras
+    from .build import keras
 
     options = {
         "labels": "inferred",

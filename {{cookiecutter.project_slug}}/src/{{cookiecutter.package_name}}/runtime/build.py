@@ -12,8 +12,8 @@ import os
 from functools import partial
 from importlib.metadata import version
 
-from . import data as datasets
-from .data import DataSpec
+from . import datasets
+from .datasets import DataSpec
 from .numerics import Recipe
 from .stack import installed
 
