@@ -33,14 +33,3 @@ def tf():
 
     assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
     return tensorflow
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        "distributed: starts several TensorFlow worker processes on localhost ports (skip with -m 'not distributed')",
-    )
-    config.addinivalue_line(
-        "markers",
-        "launchers: sweeps through Hydra's joblib and submitit launchers, a process per job (-m 'not launchers')",
-    )

@@ -138,6 +138,7 @@ def test_the_placement_assertion_names_a_replica_copy_off_its_device():
         assert_placement(None, model, CPU, replicas)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("tf")
 def test_mirrored_on_two_logical_cpus_trains_like_one_device(tf, compose_config, tmp_path):
     """Two replicas, each half of every batch, gradients summed: the same training as one device, within
@@ -174,6 +175,7 @@ def uses_tf_keras() -> bool:
     return STACK.keras >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.distributed
 @pytest.mark.skipif(
     distribute.legacy_keras_problem("multi_worker", STACK.keras, STACK.tensorflow, installed("tf-keras")) is not None,

@@ -4,6 +4,7 @@ the CPU computes (the numerics check on the default model and on a Dense-ReLU ML
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package_name }}.data.synthetic import make_regression
 from {{ cookiecutter.package_name }}.runtime.accelerator import (
     METAL,
     assert_placement,
@@ -12,7 +13,6 @@ from {{ cookiecutter.package_name }}.runtime.accelerator import (
     is_metal,
     variable_device,
 )
-from {{ cookiecutter.package_name }}.runtime.datasets import make_regression
 from {{ cookiecutter.package_name }}.runtime.numerics import agreement, first_batches
 from {{ cookiecutter.package_name }}.runtime.stack import load_stack
 from markers import MACHINE, metal_only

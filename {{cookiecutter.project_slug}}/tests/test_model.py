@@ -1,19 +1,50 @@
-"""The model group: shapes and outputs follow the data, a model that does not fit it is refused."""
+"""The model group: entries are `_target_` callables; shapes and outputs follow the data; an entry that
+cannot be imported, is not callable, returns no Keras model, or whose output does not fit the task is refused."""
+
+import textwrap
 
 import pytest
 
-from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
 from {{ cookiecutter.package_name }}.runtime.build import ModelError, build, check_fits, metrics_for, recipe
+from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
 
 ROWS = DataSpec("csv", (10,), "regression")
 CLASSES = DataSpec("csv", (4,), "classification", ("a", "b", "c"))
 IMAGES = DataSpec("images", (16, 16, 3), "classification", ("cat", "dog"))
 pytestmark = pytest.mark.usefixtures("tf")  # TensorFlow first imported by the fixture (conftest.py)
 
+USER_MODELS = textwrap.dedent(
+    """
+    from tensorflow import keras
+
+    NOT_CALLABLE = 3
+
+    def a_dict(spec):
+        return {"spec": spec}
+
+    def three_outputs(spec):
+        return keras.Sequential([keras.Input(shape=spec.input_shape), keras.layers.Dense(3)])
+
+    def logits(spec):
+        return keras.Sequential([keras.Input(shape=spec.input_shape), keras.layers.Dense(spec.n_outputs)])
+
+    def softmax_regression(spec):
+        inputs = keras.Input(shape=spec.input_shape)
+        return keras.Model(inputs, keras.layers.Dense(1, activation="softmax")(inputs))
+    """
+)
+
+
+@pytest.fixture
+def user_models(tmp_path, monkeypatch):
+    (tmp_path / "user_models_under_test.py").write_text(USER_MODELS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "user_models_under_test"
+
 
 def test_cnn_on_rows_of_numbers_is_refused(compose_config):
     with pytest.raises(ModelError, match="model=cnn needs images \\(data=images\\), but data=csv gives rows of 10"):
-        check_fits(compose_config("model=cnn").model, ROWS)
+        build(compose_config("model=cnn").model, ROWS)
 
 
 def test_linear_is_exactly_the_seeds_dense_1(compose_config):
@@ -26,6 +57,37 @@ def test_linear_is_exactly_the_seeds_dense_1(compose_config):
 def test_every_model_takes_images_and_gives_one_output_per_class(compose_config, name):
     model = build(compose_config(f"model={name}").model, IMAGES)
     assert model.input_shape == (None, 16, 16, 3) and model.output_shape == (None, 2)
+    assert type(model.layers[1]).__name__ == "Rescaling", "the project rescales pixels in front of the user's model"
+
+
+def test_an_entry_that_cannot_be_imported_is_refused_before_tensorflow(compose_config):
+    cfg = compose_config("model._target_=no_such_package.models.build").model
+    with pytest.raises(ModelError, match="_target_ no_such_package.models.build cannot be imported: no module"):
+        check_fits(cfg)  # finds the module without importing it: no TensorFlow needed
+
+
+@pytest.mark.parametrize(
+    ("callable_name", "message"),
+    [
+        ("missing", "cannot be imported: 'user_models_under_test' has no attribute 'missing'"),
+        ("NOT_CALLABLE", "is a int, not a callable"),
+        ("a_dict", "returned a dict, not a Keras model"),
+        ("three_outputs", r"gives outputs of shape \(3,\) per example; the data's regression needs \(1,\)"),
+    ],
+)
+def test_entries_that_do_not_make_a_fitting_model_are_refused(compose_config, user_models, callable_name, message):
+    cfg = compose_config(f"model._target_={user_models}.{callable_name}").model
+    with pytest.raises(ModelError, match=message) as refused:
+        build(cfg, ROWS)
+    assert f"_target_ {user_models}.{callable_name}" in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_classifier_must_end_in_a_softmax_and_a_regression_must_not(compose_config, user_models):
+    with pytest.raises(ModelError, match="must end in a softmax"):
+        build(compose_config(f"model._target_={user_models}.logits").model, CLASSES)
+    build(compose_config(f"model._target_={user_models}.logits").model, CLASSES, probabilities=False)  # own loss
+    with pytest.raises(ModelError, match="outputs a constant 1"):
+        build(compose_config(f"model._target_={user_models}.softmax_regression").model, ROWS)
 
 
 def test_loss_and_metrics_follow_the_task(compose_config):

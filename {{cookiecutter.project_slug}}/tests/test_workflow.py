@@ -41,6 +41,7 @@ def logged_epochs(run_dir: Path) -> list:
         return []
 
 
+@pytest.mark.slow
 def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
     command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.train", *KILLABLE, f"hydra.run.dir={tmp_path}"]
     process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

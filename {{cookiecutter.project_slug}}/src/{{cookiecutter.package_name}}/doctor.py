@@ -61,8 +61,8 @@ def numerics_configs(overrides: list) -> dict:
 
 def check_numerics(tf, machine: Machine, stack: Stack, target, overrides: list, force: bool) -> tuple:
     """(findings, records): the agreement check on the configured model and on the Dense-ReLU MLP."""
+    from .data.synthetic import make_regression
     from .runtime import build as models
-    from .runtime.datasets import make_regression
 
     configs = numerics_configs(overrides)
 

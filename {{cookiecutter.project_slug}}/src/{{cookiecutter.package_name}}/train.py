@@ -21,12 +21,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from .runtime import accelerator, artifacts, callbacks, distribute, numerics, pipelines
-from .runtime import datasets
-from .runtime import build as models
+from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines
 from .runtime.artifacts import RunError
-from .runtime.datasets import DataError
 from .runtime.build import ModelError
+from .runtime.datasets import DataError
 from .runtime.stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
@@ -72,7 +70,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     if keras_problem:
         raise distribute.DistributeError(keras_problem)
     prepared = datasets.prepare(cfg.data, cfg.seed)
-    recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
+    recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     distribute.prepare_environment(cfg.distribute, cluster, stack.keras, os.environ)
@@ -103,9 +101,9 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         distribute.describe(cfg.distribute, strategy, cluster),
     )
 
-    models.set_seed(cfg.seed, cfg.trainer.deterministic)
-    train_data, validation_data = pipelines.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-    model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL, strategy=strategy)
+    build.set_seed(cfg.seed, cfg.trainer.deterministic)
+    train_data, validation_data = pipelines.pipelines(prepared, cfg.trainer.batch_size, cfg.seed)
+    model = build.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL, strategy=strategy)
     replicas = distribute.replica_devices(strategy) if cfg.distribute.name != "none" else ()
     probe_device = accelerator.assert_placement(tf, model, target, replicas)
     if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
@@ -119,7 +117,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     chief = cluster is None or cluster.chief
     run_dir = output_dir if chief else Path(tempfile.mkdtemp(prefix=f"worker{cluster.index}-"))
     run_dir.mkdir(parents=True, exist_ok=True)
-    keras = models.keras
+    keras = build.keras
     try:
         epoch_log = callbacks.make_epoch_log(run_dir, keras, persist=cfg.callbacks.backup_and_restore)
         started = time.perf_counter()
@@ -162,7 +160,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "versions": {
                 "python": platform.python_version(),
                 "tensorflow": tf.__version__,
-                "keras": models.keras_version(),
+                "keras": build.keras_version(),
                 **{name: installed(name) for name in stack.metal_providers},
                 "numpy": installed("numpy"),
             },

@@ -1,20 +1,23 @@
-"""The data group: synthetic (the seed's example), csv and images, as tf.data pipelines (pipelines.py).
+"""Prepared data: what a data entry's loader returns (`Prepared`, with its `DataSpec`), the seeded split,
+the task found from a target's values, and the readers the csv and images loaders call.
 
-Loading is split in two so that bad input is refused before the seconds `import tensorflow` takes:
-`prepare()` reads and checks the data with the standard library and NumPy (a CSV is parsed, an image
-folder is listed) and says what the model must take and give (`DataSpec`); `pipelines.pipelines()` then builds
-the seeded, batched, cached and prefetched tf.data pipelines for training and validation.
+`data=NAME` selects conf/data/NAME.yaml, whose `_target_` names the loader (src/<package>/data/NAME.py).
+Loading is split in two so that bad input is refused before the seconds `import tensorflow` takes: the
+loader reads and checks the data with the standard library and NumPy, and says what the model must take
+and give (`DataSpec`); `pipelines.pipelines()` then builds the tf.data pipelines for training and validation.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-KINDS = ("synthetic", "csv", "images")
+from . import targets
+
 TASKS = ("auto", "regression", "classification")
 COLOR_CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 # What keras.utils.image_dataset_from_directory reads.
@@ -29,7 +32,8 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class DataSpec:
-    """What the data asks of the model: its input shape, the task, and the classes (classification)."""
+    """What the data asks of the model: its input shape, the task, and the classes (classification).
+    `kind` is a short name of the data for messages (synthetic, csv, images, npz, yours)."""
 
     kind: str
     input_shape: tuple
@@ -42,72 +46,57 @@ class DataSpec:
 
     @property
     def is_images(self) -> bool:
-        return self.kind == "images"
+        return len(self.input_shape) == 3  # height, width, channels
 
 
 @dataclass
 class Prepared:
-    """Checked data, ready for pipelines(): arrays and a split (synthetic, csv), or an image folder."""
+    """Checked data, ready for pipelines(): arrays and a split (`from_arrays`), or `make_pipelines`, which
+    builds the (training, validation or None) tf.data pipelines once TensorFlow is imported, from the
+    batch size and the seed, with how many examples each of them holds."""
 
     spec: DataSpec
     x: np.ndarray | None = None
     y: np.ndarray | None = None
     train_index: np.ndarray | None = None
     validation_index: np.ndarray | None = None
-    folder: Path | None = None
-    n_files: int = 0
-    validation_split: float = 0.0
+    make_pipelines: Callable[[int, int], tuple] | None = None
+    n_pipeline_train: int = 0
+    n_pipeline_validation: int = 0
 
     @property
     def n_validation(self) -> int:
-        if self.folder is not None:  # image_dataset_from_directory's own arithmetic
-            return int(self.validation_split * self.n_files)
-        return len(self.validation_index)
+        return self.n_pipeline_validation if self.make_pipelines else len(self.validation_index)
 
     @property
     def n_train(self) -> int:
-        return (self.n_files if self.folder is not None else len(self.x)) - self.n_validation
+        return self.n_pipeline_train if self.make_pipelines else len(self.train_index)
 
 
 def prepare(cfg, seed: int) -> Prepared:
-    """Read and check the configured data (no TensorFlow): arrays or a folder, a split, and a DataSpec."""
-    kind = cfg.kind
-    if kind not in KINDS:
-        raise DataError(f"data.kind={kind} is unknown; choose data={', data='.join(KINDS)}.")
-    split = float(cfg.validation_split)
-    if not 0.0 <= split < 1.0:
-        raise DataError(f"data.validation_split={split} must be at least 0 and below 1.")
-    if kind == "images":
-        return prepare_images(cfg, split)
-    if kind == "synthetic":
-        x, y = make_regression(cfg.n_samples, cfg.n_features, cfg.noise, seed, signal=cfg.signal)
-        spec = DataSpec("synthetic", (cfg.n_features,), "regression")
-    else:
-        x, y, spec = read_csv(cfg)
-    train_index, validation_index = split_indices(len(x), split, seed)
+    """The configured data entry's loader, called with its keys and the run's seed (no TensorFlow)."""
+    loader = targets.resolve(cfg, "data", DataError)
+    prepared = targets.call(loader, cfg, "data", seed=seed)
+    if not isinstance(prepared, Prepared):
+        raise DataError(
+            f"{targets.config_file('data')}: _target_ {cfg._target_} returned a {type(prepared).__name__}, not the "
+            "Prepared data (see runtime/datasets.py: from_arrays for arrays, make_pipelines for tf.data)."
+        )
+    return prepared
+
+
+def from_arrays(x: np.ndarray, y: np.ndarray, spec: DataSpec, validation_split: float, seed: int) -> Prepared:
+    """Prepared data from arrays of examples (the first axis), with a seeded validation split."""
+    if len(x) != len(y):
+        raise DataError(f"data={spec.kind}: {len(x)} examples but {len(y)} targets.")
+    train_index, validation_index = split_indices(len(x), validation_split, seed)
     return Prepared(spec, x=x, y=y, train_index=train_index, validation_index=validation_index)
-
-
-def make_regression(
-    n_samples: int, n_features: int, noise: float, seed: int, signal: str = "linear"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform inputs; y = x @ w + b + noise (signal=linear), or uniform random like the seed's script
-    (signal=none). float32, the same for the same seed."""
-    rng = np.random.default_rng(seed)
-    x = rng.random((n_samples, n_features), dtype=np.float32)
-    if signal == "none":
-        return x, rng.random((n_samples, 1), dtype=np.float32)
-    if signal != "linear":
-        raise DataError(f"data.signal={signal} is unknown; choose linear or none.")
-    weights = rng.normal(size=(n_features, 1)).astype(np.float32)
-    bias = np.float32(rng.normal())
-    y = x @ weights + bias + noise * rng.normal(size=(n_samples, 1)).astype(np.float32)
-    return x, y.astype(np.float32)
 
 
 def split_indices(n: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded shuffle of the row numbers, cut into training and validation rows: the same seed, the same
     split, whatever the order the rows are read in later."""
+    check_validation_split(validation_split)
     n_validation = round(n * validation_split)
     if n_validation == 0:
         return np.arange(n), np.arange(0)
@@ -117,11 +106,16 @@ def split_indices(n: int, validation_split: float, seed: int) -> tuple[np.ndarra
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
+def check_validation_split(split: float) -> None:
+    if not 0.0 <= float(split) < 1.0:
+        raise DataError(f"data.validation_split={split} must be at least 0 and below 1.")
+
+
+def read_csv(path, target, features=None, task: str = "auto") -> tuple[np.ndarray, np.ndarray, DataSpec]:
     """A CSV with a header row: the feature columns (numbers) and the target column."""
-    if not cfg.path:
+    if not path:
         raise DataError("data=csv needs data.path=FILE and data.target=COLUMN.")
-    path = Path(cfg.path).expanduser()
+    path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: no such file (data.path).")
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -131,10 +125,9 @@ def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
     header, body = [name.strip() for name in rows[0]], rows[1:]
     if not body:
         raise DataError(f"{path} has a header but no data rows.")
-    target = cfg.target
     if target is None or target not in header:
         raise DataError(f"{path} has no column {target!r} (data.target); its columns are: {', '.join(header)}.")
-    features = list(cfg.features) if cfg.features else [name for name in header if name != target]
+    features = list(features) if features else [name for name in header if name != target]
     missing = [name for name in features if name not in header]
     if missing:
         raise DataError(f"{path} has no column {missing[0]!r} (data.features); its columns are: {', '.join(header)}.")
@@ -156,7 +149,7 @@ def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
                     "feature columns must be numbers (leave it out with data.features=[...])."
                 ) from None
     values = [row[header.index(target)].strip() for row in body]
-    y, task, classes = target_values(values, cfg.task, path, target)
+    y, task, classes = target_values(values, task, path, target)
     return x, y, DataSpec("csv", (len(features),), task, classes)
 
 
@@ -199,15 +192,15 @@ def is_number(value: str) -> bool:
     return True
 
 
-def prepare_images(cfg, split: float) -> Prepared:
-    """A folder with one sub-folder of images per class."""
-    if not cfg.path:
+def list_image_folder(path, image_size, color_mode: str) -> tuple[Path, DataSpec, int]:
+    """A folder with one sub-folder of images per class: the folder, its DataSpec and its image count."""
+    if not path:
         raise DataError("data=images needs data.path=DIR (one sub-folder of images per class).")
-    folder = Path(cfg.path).expanduser()
+    folder = Path(path).expanduser()
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder (data.path).")
-    if cfg.color_mode not in COLOR_CHANNELS:
-        raise DataError(f"data.color_mode={cfg.color_mode} is unknown; choose one of {', '.join(COLOR_CHANNELS)}.")
+    if color_mode not in COLOR_CHANNELS:
+        raise DataError(f"data.color_mode={color_mode} is unknown; choose one of {', '.join(COLOR_CHANNELS)}.")
     counts = {
         sub.name: sum(1 for f in sub.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
         for sub in sorted(folder.iterdir())
@@ -218,6 +211,6 @@ def prepare_images(cfg, split: float) -> Prepared:
         raise DataError(f"{folder} holds no images in class sub-folders (one sub-folder of images per class).")
     if len(classes) < 2:
         raise DataError(f"{folder} has a single class {classes[0]!r}; classification needs two class sub-folders.")
-    height, width = (int(side) for side in cfg.image_size)
-    spec = DataSpec("images", (height, width, COLOR_CHANNELS[cfg.color_mode]), "classification", classes)
-    return Prepared(spec, folder=folder, n_files=sum(counts.values()), validation_split=split)
+    height, width = (int(side) for side in image_size)
+    spec = DataSpec("images", (height, width, COLOR_CHANNELS[color_mode]), "classification", classes)
+    return folder, spec, sum(counts.values())

@@ -91,8 +91,8 @@ def legacy_keras_problem(name: str, keras_major: int, tensorflow: str, tf_keras:
     return (
         f"distribute=multi_worker: Keras 3's model.fit fails under MultiWorkerMirroredStrategy "
         f"(keras-team/keras#20585), so this stack trains it with tf-keras (Keras 2) and {found}: "
-        f"`uv pip install --python .venv/bin/python --no-deps 'tf-keras=={wanted}.*'` (see Scaling out in "
-        "README.md), or use the keras2-legacy stack, or distribute=mirrored on one machine."
+        f"`uv pip install --python .venv/bin/python --no-deps 'tf-keras=={wanted}.*'` (see "
+        "docs/scaling-out.md), or use the keras2-legacy stack, or distribute=mirrored on one machine."
     )
 
 
