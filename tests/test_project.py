@@ -43,7 +43,8 @@ def tf_keras_for(stack_id: str) -> str:
 # The generated suite's multi-process tests where their behaviour differs: two workers through tf-keras
 # on the default (Keras 3) stack and through tf.keras on keras2-legacy; the launcher sweeps (stack-neutral)
 # on the default stack only. TF 2.19 and 2.21 take the default stack's path (measured: see the README).
-MARKERS = {"tensorflow-macos-2.16": [], "keras2-legacy": ["-m", "not launchers"]}
+# `-m` replaces the generated pyproject's `-m 'not slow'`: the template suite runs the slow tests too.
+MARKERS = {"tensorflow-macos-2.16": ["-m", ""], "keras2-legacy": ["-m", "not launchers"]}
 SKIPPED_ELSEWHERE = ["-m", "not distributed and not launchers"]
 
 

@@ -32,16 +32,21 @@ def target_of(cfg, group: str, error: type) -> str:
     return target
 
 
+def module_exists(name: str) -> bool:
+    """Whether the module can be found; its parent packages are imported, it is not."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a parent that is missing, or no package
+        return False
+
+
 def split(target: str) -> tuple:
     """('pkg.models.mlp', 'build') for 'pkg.models.mlp.build': the longest prefix that is a module."""
     parts = target.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         module = ".".join(parts[:cut])
-        try:
-            if importlib.util.find_spec(module) is not None:
-                return module, ".".join(parts[cut:])
-        except (ImportError, ValueError):  # a parent that is no package
-            continue
+        if module_exists(module):
+            return module, ".".join(parts[cut:])
     return None, target
 
 
@@ -70,7 +75,7 @@ def resolve(cfg, group: str, error: type):
         for name in attribute.split("."):
             if not hasattr(found, name):  # a submodule is an attribute of its package only once imported
                 submodule = f"{found.__name__}.{name}" if inspect.ismodule(found) else None
-                if not submodule or importlib.util.find_spec(submodule) is None:
+                if not submodule or not module_exists(submodule):
                     owner = getattr(found, "__name__", type(found).__name__)
                     raise AttributeError(f"{owner!r} has no attribute {name!r}")
                 importlib.import_module(submodule)
