@@ -41,6 +41,7 @@ def test_defaults(compose_config):
     assert (cfg.trainer.epochs, cfg.data.n_samples, cfg.data.n_features) == (10, 1000, 10)
     assert cfg.data._target_ == f"{PACKAGE}.data.synthetic.load"
     assert (cfg.model.name, cfg.model._target_) == ("linear", f"{PACKAGE}.models.linear.build")
+    assert cfg.model.hidden_units == []  # model.hidden_units=[...] keeps working, as before the models/ modules
     assert cfg.resume is False and cfg.trainer.deterministic is False
     assert cfg.callbacks.backup_and_restore and cfg.callbacks.terminate_on_nan and not cfg.callbacks.early_stopping
 

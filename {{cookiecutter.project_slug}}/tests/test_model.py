@@ -53,6 +53,11 @@ def test_linear_is_exactly_the_seeds_dense_1(compose_config):
     assert model.output_shape == (None, 1) and model.count_params() == 11
 
 
+def test_linear_with_hidden_units_is_the_mlp_as_before(compose_config):
+    model = build(compose_config("model.hidden_units=[8]").model, ROWS)
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dense"] and model.count_params() == 97
+
+
 @pytest.mark.parametrize("name", ["linear", "mlp", "cnn"])
 def test_every_model_takes_images_and_gives_one_output_per_class(compose_config, name):
     model = build(compose_config(f"model={name}").model, IMAGES)

@@ -7,9 +7,12 @@ from __future__ import annotations
 from tensorflow import keras
 
 from ..runtime.datasets import DataSpec
+from . import mlp
 
 
-def build(spec: DataSpec, name: str = "linear") -> keras.Model:
+def build(spec: DataSpec, hidden_units: list = (), activation: str = "relu", name: str = "linear") -> keras.Model:
+    if hidden_units:  # model.hidden_units=[...] (kept from earlier versions of this project): then it is an MLP
+        return mlp.build(spec, hidden_units, activation, name)
     layers = [keras.Input(shape=spec.input_shape)]
     if len(spec.input_shape) > 1:  # images: one row of numbers each
         layers.append(keras.layers.Flatten())
