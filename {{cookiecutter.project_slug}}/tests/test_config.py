@@ -1,5 +1,6 @@
 """Every option of every config group composes into a config train() can use (no TensorFlow)."""
 
+import ast
 import sys
 from importlib.resources import files
 
@@ -118,3 +119,25 @@ def test_bad_data_and_models_are_refused_before_tensorflow_loads(
     cfg = compose_config(*(o.format(table=tmp_path / "t.csv", tmp=tmp_path) for o in overrides))
     with pytest.raises(refused, match=message):
         train(cfg, tmp_path / "run")
+
+
+def imported_modules(source: str) -> set:
+    """Every module an import statement of the source names, relative ones with their leading dots."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            separator = "." if node.module else ""
+            found |= {base} | {f"{base}{separator}{alias.name}" for alias in node.names}
+    return found
+
+
+def test_the_machinery_never_imports_the_users_models_or_data():
+    """runtime/ reaches models/ and data/ only through the `_target_` of their entries."""
+    user_code = (f"{PACKAGE}.models", f"{PACKAGE}.data", "..models", "..data")
+    for module in (entry for entry in files(f"{PACKAGE}.runtime").iterdir() if entry.name.endswith(".py")):
+        for name in imported_modules(module.read_text(encoding="utf-8")):
+            assert not name.startswith(user_code), f"runtime/{module.name} imports {name}"
+    assert imported_modules("from .. import data\nfrom ..models.mlp import build") >= {"..data", "..models.mlp"}
