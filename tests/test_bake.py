@@ -44,6 +44,7 @@ EXPECTED_FILES = {
     "docs/scaling-out.md",
     "docs/stack.md",
     "docs/troubleshooting.md",
+    "docs/verify.md",
     "bootstrap.py",
     "bootstrap_faults.py",
     "bootstrap_locks.py",
