@@ -13,6 +13,7 @@ from functools import partial
 from importlib.metadata import version
 
 from . import data as datasets
+from . import preprocessing
 from .data import DataSpec
 from .numerics import Recipe
 from .stack import installed
@@ -93,15 +94,22 @@ def make_optimizer(name: str, apple_silicon: bool = False, **params):
     return getattr(family, OPTIMIZERS[name])(**params)
 
 
-def recipe(cfg, apple_silicon: bool, spec: DataSpec | None = None) -> Recipe:
+def recipe(
+    cfg, apple_silicon: bool, spec: DataSpec | None = None, stats: preprocessing.Statistics | None = None
+) -> Recipe:
     """The configured model, optimizer and loss for the data's task, made fresh on demand: for training,
-    and for the numerics check, which needs copies of them on two devices. Without `spec`, the configured
-    data is read to find it."""
-    spec = spec or datasets.prepare(cfg.data, cfg.seed).spec
+    and for the numerics check, which needs copies of them on two devices. The model is wrapped in the data's
+    preprocessing (`stats`, the training rows' statistics). Without `spec`, the configured data is read to
+    find both."""
+    if spec is None:
+        prepared = datasets.prepare(cfg.data, cfg.seed)
+        spec, stats = prepared.spec, prepared.preprocessing
     check_fits(cfg.model, spec)
     params = {key: value for key, value in cfg.optimizer.items() if key not in ("name", "learning_rate")}
     return Recipe(
-        build_model=partial(build, cfg.model, spec),
+        build_model=partial(
+            preprocessing.wrap, partial(build, cfg.model, spec), stats or preprocessing.Statistics(), spec.input_shape
+        ),
         make_optimizer=lambda learning_rate: make_optimizer(
             cfg.optimizer.name, apple_silicon=apple_silicon, learning_rate=learning_rate, **params
         ),
