@@ -77,18 +77,6 @@ def test_the_validation_split_is_seeded_and_disjoint():
     assert split_indices(100, 0.0, seed=3)[1].size == 0
 
 
-def test_image_folders_are_refused_when_empty_or_single_class(tmp_path):
-    cfg = OmegaConf.create(
-        {"kind": "images", "path": str(tmp_path), "image_size": [8, 8], "color_mode": "rgb", "validation_split": 0.2}
-    )
-    with pytest.raises(DataError, match="holds no images in class sub-folders"):
-        prepare(cfg, seed=0)
-    (tmp_path / "cat").mkdir()
-    (tmp_path / "cat" / "1.png").write_bytes(b"")
-    with pytest.raises(DataError, match="has a single class 'cat'"):
-        prepare(cfg, seed=0)
-
-
 @pytest.mark.parametrize("shuffle_buffer_up_to", [10_000, 0], ids=["shuffle-buffer", "permutation"])
 def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(
     tf, compose_config, monkeypatch, shuffle_buffer_up_to

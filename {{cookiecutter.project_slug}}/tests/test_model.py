@@ -1,9 +1,11 @@
 """The model group: shapes and outputs follow the data, a model that does not fit it is refused."""
 
+import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.data import DataSpec
 from {{ cookiecutter.package_name }}.model import ModelError, build, check_fits, metrics_for, recipe
+from {{ cookiecutter.package_name }}.preprocessing import statistics
 
 ROWS = DataSpec("csv", (10,), "regression")
 CLASSES = DataSpec("csv", (4,), "classification", ("a", "b", "c"))
@@ -26,6 +28,31 @@ def test_linear_is_exactly_the_seeds_dense_1(compose_config):
 def test_every_model_takes_images_and_gives_one_output_per_class(compose_config, name):
     model = build(compose_config(f"model={name}").model, IMAGES)
     assert model.input_shape == (None, 16, 16, 3) and model.output_shape == (None, 2)
+
+
+def test_the_cnn_keeps_where_its_features_are(compose_config):
+    # global average pooling keeps only which features occur, and sat at chance on 8x8 digits
+    names = [type(layer).__name__ for layer in build(compose_config("model=cnn").model, IMAGES).layers]
+    assert "Flatten" in names and "GlobalAveragePooling2D" not in names
+    pooled = build(compose_config("model=cnn", "model.head=global_average").model, IMAGES)
+    assert "GlobalAveragePooling2D" in [type(layer).__name__ for layer in pooled.layers]
+
+
+def test_the_preprocessing_takes_the_training_rows_statistics_and_wraps_the_model(compose_config):
+    x = np.array([[1.0, 5.0], [3.0, 5.0], [100.0, 5.0]], np.float32)
+    y = np.array([[10.0], [20.0], [1000.0]], np.float32)
+    stats = statistics(x, y, np.array([0, 1]), "regression", normalize=True)  # row 2 is a validation row
+    assert (stats.feature_mean, stats.feature_variance) == ((2.0, 5.0), (1.0, 1.0))  # a constant column: 1
+    assert (stats.target_mean, stats.target_std) == (15.0, 5.0)
+    assert statistics(x, y, np.array([0, 1]), "regression", normalize=False).active is False
+
+    made = recipe(compose_config("model=mlp"), False, DataSpec("csv", (2,), "regression"), stats)
+    first, second = made.build_model(), made.build_model()
+    names = [layer.name for layer in first.layers]
+    assert names[1] == "standardise_features" and names[-1] == "target_units"
+    assert first.get_layer("target_units").get_config()["offset"] == 15.0
+    second.set_weights(first.get_weights())  # the numerics check's copies: the same layers, the same weights
+    assert first.predict(x, verbose=0) == pytest.approx(second.predict(x, verbose=0))
 
 
 def test_loss_and_metrics_follow_the_task(compose_config):

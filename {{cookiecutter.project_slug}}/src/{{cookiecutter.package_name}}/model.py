@@ -19,6 +19,7 @@ from .numerics import Recipe
 from .stack import installed
 
 MODELS = ("linear", "mlp", "cnn")
+CNN_HEADS = ("flatten", "global_average")
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
 TASK_LOSS = {"regression": "mse", "classification": "sparse_categorical_crossentropy"}
 TASK_METRICS = {"regression": ["mae"], "classification": ["accuracy"]}
@@ -76,7 +77,12 @@ def build(cfg, spec: DataSpec):
                 keras.layers.Conv2D(filters, cfg.kernel_size, padding="same", activation=cfg.activation),
                 keras.layers.MaxPooling2D(),
             ]
-        layers.append(keras.layers.GlobalAveragePooling2D())
+        # Flatten keeps where each feature was (a digit is told from another by where its strokes are);
+        # global average pooling keeps only whether a feature occurs, and sits at chance on 8x8 digits.
+        head = cfg.get("head", "flatten")
+        if head not in CNN_HEADS:
+            raise ModelError(f"model.head={head} is unknown; choose {' or '.join(CNN_HEADS)}.")
+        layers.append(keras.layers.Flatten() if head == "flatten" else keras.layers.GlobalAveragePooling2D())
     elif spec.is_images:
         layers.append(keras.layers.Flatten())
     layers += [keras.layers.Dense(width, activation=cfg.activation) for width in cfg.hidden_units]
