@@ -169,7 +169,9 @@ def run(project: Path, names: list) -> list:
             baseline = json.loads(
                 subprocess.run(
                     [python, "-c", BASELINE, json.dumps(job)], cwd=project, check=True, capture_output=True, text=True
-                ).stdout.strip().splitlines()[-1]
+                )
+                .stdout.strip()
+                .splitlines()[-1]
             )["score"]
             if case["metric"] == "r2":
                 score = 1 - metrics["final_val_loss"] / target_variance(data, case["target"], package, python)
@@ -199,8 +201,8 @@ def main() -> None:
     print("| case | command | metric | default | baseline | difference | train seconds |")
     print("|---|---|---|---|---|---|---|")
     for name, command, metric, score, baseline, seconds in rows:
-        print(f"| {name} | `{command}` | {metric} | {score:.3f} | {baseline:.3f} | {score - baseline:+.3f} | {seconds:.0f} |")
-
+        cells = [name, f"`{command}`", metric, f"{score:.3f}", f"{baseline:.3f}", f"{score - baseline:+.3f}"]
+        print("| " + " | ".join([*cells, f"{seconds:.0f}"]) + " |")
 
 if __name__ == "__main__":
     main()

@@ -57,7 +57,9 @@ def test_a_class_folder_without_a_readable_image_is_refused_naming_its_file_type
     images(tmp_path, "cat", 3)
     images(tmp_path, "dog", 2, suffix=".tif")
     message = refused(cfg_for(tmp_path, skip_bad_files=True))
-    assert message.startswith(f"{tmp_path / 'dog'}: the class folder holds no image the loader can read (found: 2 .tif)")
+    assert message.startswith(
+        f"{tmp_path / 'dog'}: the class folder holds no image the loader can read (found: 2 .tif)"
+    )
     (tmp_path / "dog" / "0.tif").unlink()
     (tmp_path / "dog" / "1.tif").unlink()
     (tmp_path / "dog" / "bad.jpg").write_bytes(b"\xff\xd8 not a jpeg")

@@ -108,7 +108,7 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     rng = np.random.default_rng(1)
     x = (rng.random((200, 3)) * [1e-3, 1.0, 1e4]).astype(np.float32)
     y = 150 + 40 * x[:, 0] / 1e-3 - 30 * x[:, 2] / 1e4 + rng.normal(0, 0.5, 200)
-    lines = ["small,unit,large,price"] + [f"{a:.6g},{b:.6g},{c:.6g},{t:.4f}" for (a, b, c), t in zip(x, y)]
+    lines = ["small,unit,large,price"] + [f"{a:.6g},{b:.6g},{c:.6g},{t:.4f}" for (a, b, c), t in zip(x, y, strict=True)]
     (tmp_path / "prices.csv").write_text("\n".join(lines) + "\n")
     data = ("data=csv", f"data.path={tmp_path / 'prices.csv'}", "data.target=price", "data.validation_split=0.5")
     quick = ("trainer.epochs=30", "trainer.verbose=0", "callbacks.tensorboard=false", "loss_curve=false")

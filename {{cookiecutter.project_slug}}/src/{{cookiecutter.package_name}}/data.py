@@ -93,9 +93,7 @@ def prepare(cfg, seed: int) -> Prepared:
         x = tables.fill_missing_features(x, train_index, cfg.path)
     stats = preprocessing.statistics(x, y, train_index, spec.task, bool(cfg.get("normalize", False)))
     log.info("data: %s", preprocessing.describe(stats))
-    return Prepared(
-        spec, x=x, y=y, train_index=train_index, validation_index=validation_index, preprocessing=stats
-    )
+    return Prepared(spec, x=x, y=y, train_index=train_index, validation_index=validation_index, preprocessing=stats)
 
 
 def make_regression(

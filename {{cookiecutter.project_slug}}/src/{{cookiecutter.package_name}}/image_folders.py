@@ -77,7 +77,9 @@ def check(folder: Path, skip_bad_files: bool = False) -> Folder:
         bad += broken
         ignored += others
     if len(counts) < 2:
-        raise DataError(f"{folder} has a single class {next(iter(counts))!r}; classification needs two class sub-folders.")
+        raise DataError(
+            f"{folder} has a single class {next(iter(counts))!r}; classification needs two class sub-folders."
+        )
     if bad and not skip_bad_files:
         file, reason = bad[0]
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""

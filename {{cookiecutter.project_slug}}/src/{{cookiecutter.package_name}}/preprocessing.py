@@ -70,6 +70,7 @@ def wrap(build_inner: Callable[[], object], stats: Statistics, input_shape: tupl
     if not stats.active:
         return inner
     from .model import keras  # tf.keras of the stack (Keras 3, Keras 2 or tf-keras), imported on use
+
     inputs = keras.Input(shape=input_shape)
     normalize = keras.layers.Normalization(
         mean=list(stats.feature_mean), variance=list(stats.feature_variance), name="standardise_features"

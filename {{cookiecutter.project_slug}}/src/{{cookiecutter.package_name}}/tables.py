@@ -158,9 +158,7 @@ def columns(frame: pd.DataFrame, cfg, path: Path) -> tuple[str, list]:
     target = cfg.target
     if target is None or target not in header:
         hint = " (one column: set data.delimiter?)" if len(header) == 1 else ""
-        raise DataError(
-            f"{path} has no column {target!r} (data.target); its columns are: {', '.join(header)}{hint}."
-        )
+        raise DataError(f"{path} has no column {target!r} (data.target); its columns are: {', '.join(header)}{hint}.")
     features = list(cfg.features) if cfg.features else [name for name in header if name != target]
     unknown = [name for name in features if name not in header]
     if unknown:
