@@ -204,5 +204,6 @@ def main() -> None:
         cells = [name, f"`{command}`", metric, f"{score:.3f}", f"{baseline:.3f}", f"{score - baseline:+.3f}"]
         print("| " + " | ".join([*cells, f"{seconds:.0f}"]) + " |")
 
+
 if __name__ == "__main__":
     main()
