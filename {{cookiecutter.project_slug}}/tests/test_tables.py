@@ -108,6 +108,12 @@ def test_nan_and_inf_features_are_refused(tmp_path, value):
     assert f"column 'b' has a non-finite value '{value}' on line 7" in message
 
 
+def test_a_nan_target_is_refused_and_never_taken_for_labels(tmp_path):
+    text = regression_table().replace("\n5,5000,152.5\n", "\n5,5000,nan\n")
+    message = refused(cfg_for(write(tmp_path / "t.csv", text)))
+    assert "column 'y' has a value 'nan' on line 7 that is not a finite number" in message
+
+
 def test_the_log_states_the_task_classes_features_and_dropped_rows(tmp_path, caplog):
     text = "height,weight,species\n" + "".join(f"{i},{i * 2},{['a', 'b', 'b'][i % 3]}\n" for i in range(9))
     path = write(tmp_path / "t.csv", text + ",,\n4,,b\n")

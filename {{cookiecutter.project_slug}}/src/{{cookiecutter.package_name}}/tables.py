@@ -174,7 +174,7 @@ def feature_values(frame: pd.DataFrame, missing: pd.DataFrame, features: list, p
     for j, name in enumerate(features):
         cells = frame[name].str.strip()
         numbers = pd.to_numeric(cells.mask(missing[name]), errors="coerce")
-        words = cells.str.lower().str.lstrip("+-").isin(["nan", "inf", "infinity"])
+        words = non_finite_words(cells)
         text = numbers.isna() & ~missing[name] & ~words
         if text.any():
             first = text.idxmax()
@@ -191,6 +191,10 @@ def feature_values(frame: pd.DataFrame, missing: pd.DataFrame, features: list, p
             )
         x[:, j] = numbers.to_numpy(dtype=np.float32, na_value=np.nan)
     return x
+
+
+def non_finite_words(cells: pd.Series) -> pd.Series:
+    return cells.str.lower().str.lstrip("+-").isin(["nan", "inf", "infinity"])
 
 
 def fill_missing_features(x: np.ndarray, train_index: np.ndarray, path) -> np.ndarray:
@@ -217,8 +221,11 @@ def target_values(values: list, task: str, path: Path, target: str, lines=None) 
     distinct integers, else regression. Class labels become 0..n-1 in sorted order, as written."""
     if task not in TASKS:
         raise DataError(f"data.task={task} is unknown; choose one of {', '.join(TASKS)}.")
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    numeric = not np.isnan(numbers).any()
+    cells = pd.Series(values, dtype=str).str.strip()
+    parsed = pd.to_numeric(cells, errors="coerce")
+    # 'nan' and 'inf' are numbers too, so that a regression target holding one is refused, not taken for labels
+    numeric = bool((parsed.notna() | non_finite_words(cells)).all())
+    numbers = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
     if task == "auto":
         few_integers = (
             numeric
