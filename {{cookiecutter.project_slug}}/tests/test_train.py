@@ -138,7 +138,8 @@ def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
         for i in range(6):
             pixels = tf.fill((12, 10, 3), tf.constant(value + i, tf.uint8))
             tf.io.write_file(str(tmp_path / "images" / label / f"{i}.png"), tf.io.encode_png(pixels))
-    data = ("data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]")
+    (tmp_path / "images" / "light" / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # skipped: never read
+    data = ("data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]", "data.skip_bad_files=true")
     metrics = train(compose_config(*DEBUG, *data, "model=cnn", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on image batches"
     assert metrics["classes"] == ["dark", "light"] and "final_val_accuracy" in metrics
