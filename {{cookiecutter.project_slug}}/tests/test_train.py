@@ -111,7 +111,7 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     lines = ["small,unit,large,price"] + [f"{a:.6g},{b:.6g},{c:.6g},{t:.4f}" for (a, b, c), t in zip(x, y, strict=True)]
     (tmp_path / "prices.csv").write_text("\n".join(lines) + "\n")
     data = ("data=csv", f"data.path={tmp_path / 'prices.csv'}", "data.target=price", "data.validation_split=0.5")
-    quick = ("trainer.epochs=30", "trainer.verbose=0", "callbacks.tensorboard=false", "loss_curve=false")
+    quick = ("trainer.epochs=20", "trainer.verbose=0", "callbacks.tensorboard=false", "loss_curve=false")
     metrics = train(compose_config(*data, *quick, "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check builds the same wrapped model"
 
@@ -128,8 +128,6 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     standardised = (x - x[train_rows].mean(axis=0)) / x[train_rows].std(axis=0)
     assert 0.8 < float(np.std(inner.predict(standardised, verbose=0))) < 1.2
 
-    raw = train(compose_config(*data, *quick, "data.normalize=false"), tmp_path / "raw")
-    assert raw["final_val_mae"] > 5 * metrics["final_val_mae"], "the same run without preprocessing learns little"
 
 
 def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
