@@ -129,7 +129,6 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     assert 0.8 < float(np.std(inner.predict(standardised, verbose=0))) < 1.2
 
 
-
 def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
     for label, value in (("dark", 20), ("light", 230)):
         (tmp_path / "images" / label).mkdir(parents=True)

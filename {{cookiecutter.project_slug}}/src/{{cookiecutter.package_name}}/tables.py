@@ -79,7 +79,8 @@ def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
         raise DataError(f"{path} has a header but no data rows.")
 
     x = feature_values(frame, missing, features, path)
-    y, task, classes = target_values(frame[target].tolist(), cfg.task, path, target, lines=frame.index)
+    # surrounding spaces are dropped (e.g. after the comma of "1.5, cat"); warn_similar_labels lists them
+    y, task, classes = target_values(frame[target].str.strip().tolist(), cfg.task, path, target, lines=frame.index)
     log.info("data: %s, %d rows; features (%d): %s", path, len(frame), len(features), ", ".join(features))
     if dropped:
         log.warning("data: %s: dropped rows: %s", path, "; ".join(dropped))
@@ -87,7 +88,7 @@ def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
         counts = Counter(y.tolist())
         found = ", ".join(f"{label!r} {counts[i]}" for i, label in enumerate(classes))
         log.info("data: task classification (target %r), %d classes: %s", target, len(classes), found)
-        warn_similar_labels(classes, path, target)
+        warn_similar_labels(frame[target].unique().tolist(), path, target)
     else:
         log.info("data: task regression (target %r), mean %.4g, std %.4g", target, float(y.mean()), float(y.std()))
     return x, y, DataSpec("csv", (len(features),), task, classes)
@@ -218,7 +219,7 @@ def fill_missing_features(x: np.ndarray, train_index: np.ndarray, path) -> np.nd
 
 def target_values(values: list, task: str, path: Path, target: str, lines=None) -> tuple[np.ndarray, str, tuple]:
     """The target as numbers, and the task: given, or (auto) classification for text labels and for a few
-    distinct integers, else regression. Class labels become 0..n-1 in sorted order, as written."""
+    distinct integers, else regression. Class labels become 0..n-1 in sorted order."""
     if task not in TASKS:
         raise DataError(f"data.task={task} is unknown; choose one of {', '.join(TASKS)}.")
     cells = pd.Series(values, dtype=str).str.strip()
@@ -249,16 +250,17 @@ def target_values(values: list, task: str, path: Path, target: str, lines=None) 
     return np.array([index[value] for value in values], dtype=np.int32), task, tuple(labels)
 
 
-def warn_similar_labels(classes: tuple, path: Path, target: str) -> list:
-    """Labels that differ only in case or surrounding spaces are kept apart, with a warning listing them."""
+def warn_similar_labels(labels: list, path: Path, target: str) -> list:
+    """Labels as written that differ only in case or surrounding spaces, listed in a warning: those differing in
+    spaces alone became one class, those differing in case stayed apart."""
     groups = {}
-    for label in classes:
+    for label in sorted(labels):
         groups.setdefault(label.strip().casefold(), []).append(label)
     pairs = [" / ".join(repr(label) for label in group) for group in groups.values() if len(group) > 1]
     if pairs:
         log.warning(
-            "data: %s column %r has labels that differ only in case or surrounding spaces, kept as separate "
-            "classes: %s",
+            "data: %s column %r has labels that differ only in case or surrounding spaces: %s (surrounding spaces "
+            "are dropped, so labels differing only in them are one class; labels differing in case stay apart)",
             path,
             target,
             "; ".join(pairs),
