@@ -80,6 +80,8 @@ def test_the_delimiter_is_sniffed_or_set(tmp_path, delimiter):
     assert prepared.spec.input_shape == (2,) and prepared.x[3].tolist() == [3.0, 3000.0]
     assert delimiter_of('"a,b";c;y\n1;2;3\n4;5;6\n', None) == ";", "a header using several: csv.Sniffer decides"
     assert "has no column 'y'" in refused(cfg_for(path, delimiter="+" if delimiter == "," else ","))
+    assert delimiter_of("a\tb\n", "tab") == "\t"
+    assert "must be one character" in refused(cfg_for(path, delimiter="::"))
 
 
 def test_utf8_with_a_bom_reads_and_another_encoding_is_named(tmp_path):

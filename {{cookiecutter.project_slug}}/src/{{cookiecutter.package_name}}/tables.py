@@ -117,7 +117,10 @@ def decode(path: Path, encoding: str | None) -> str:
 def delimiter_of(text: str, configured: str | None) -> str:
     """The configured delimiter, else the one of , ; tab | the header uses (csv.Sniffer when it uses several)."""
     if configured:
-        return {"tab": "\t", "\\t": "\t"}.get(configured, configured)
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(configured, configured)
+        if len(delimiter) != 1:
+            raise DataError(f"data.delimiter={configured!r} must be one character (or tab).")
+        return delimiter
     header = next((candidate for candidate in text.splitlines() if candidate.strip()), "")
     used = [candidate for candidate in DELIMITERS if candidate in header]
     if len(used) == 1:
