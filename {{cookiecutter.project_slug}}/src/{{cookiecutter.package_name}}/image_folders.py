@@ -47,6 +47,7 @@ def undecodable(file: Path) -> str | None:
 
     try:
         with Image.open(file) as image:
+            image.draft(image.mode, (1, 1))  # a JPEG decodes at 1/8 scale: every byte read, 8x faster
             image.load()
     except Exception as error:  # Pillow raises many kinds (UnidentifiedImageError, OSError, SyntaxError, ...)
         return str(error) or type(error).__name__
@@ -64,7 +65,9 @@ def check(folder: Path, skip_bad_files: bool = False) -> Folder:
     for sub in subfolders:
         files = sorted(file for file in sub.rglob("*") if file.is_file())
         images = [file for file in files if file.suffix.lower() in IMAGE_SUFFIXES]
-        others = Counter(file.suffix.lower() or "(no suffix)" for file in files if file not in images)
+        # hidden files (.DS_Store, ._name) are no one's images: not worth a word
+        unread = [file for file in files if file not in images and not file.name.startswith(".")]
+        others = Counter(file.suffix.lower() or "(no suffix)" for file in unread)
         broken = [(file, reason) for file in images if (reason := undecodable(file))]
         if len(broken) == len(images):
             found = [f"{n} {suffix}" for suffix, n in sorted(others.items())]
