@@ -129,7 +129,8 @@ def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
     """A CSV with a header row: the feature columns (numbers) and the target column (tables.py)."""
     from . import tables  # tables.py takes DataError and DataSpec from here
 
-    return tables.read_csv(cfg)
+    options = {key: cfg[key] for key in ("missing", "missing_features", "delimiter", "encoding") if key in cfg}
+    return tables.read_csv(cfg.path, cfg.target, cfg.features, cfg.task, **options)
 
 
 def prepare_images(cfg, split: float) -> Prepared:

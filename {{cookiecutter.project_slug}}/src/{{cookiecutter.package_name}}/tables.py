@@ -31,23 +31,32 @@ DEFAULT_ENCODING = "utf-8-sig"  # UTF-8, with or without a byte order mark
 MAX_AUTO_CLASSES = 20
 
 
-def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
+def read_csv(
+    path,
+    target: str | None,
+    features: list | None = None,
+    task: str = "auto",
+    missing: str = "error",
+    missing_features: str = "error",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, DataSpec]:
     """The feature columns as float32 (NaN where a missing cell waits for data.missing_features=mean) and the
-    target: class numbers 0..n-1 or a (n, 1) float32 regression target."""
-    if not cfg.path:
+    target: class numbers 0..n-1 or a (n, 1) float32 regression target. The arguments are data=csv's keys."""
+    if not path:
         raise DataError("data=csv needs data.path=FILE and data.target=COLUMN.")
-    path = Path(cfg.path).expanduser()
+    path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: no such file (data.path).")
-    missing_target, missing_features = cfg.get("missing", "error"), cfg.get("missing_features", "error")
+    missing_target = missing
     if missing_target not in MISSING_TARGET:
         raise DataError(f"data.missing={missing_target} is unknown; choose one of {', '.join(MISSING_TARGET)}.")
     if missing_features not in MISSING_FEATURES:
         raise DataError(
             f"data.missing_features={missing_features} is unknown; choose one of {', '.join(MISSING_FEATURES)}."
         )
-    frame = read_frame(path, decode(path, cfg.get("encoding")), cfg.get("delimiter"))
-    target, features = columns(frame, cfg, path)
+    frame = read_frame(path, decode(path, encoding), delimiter)
+    features = columns(frame, target, features, path)
 
     missing = frame.apply(lambda column: column.str.strip() == "")
     rows = ~missing.all(axis=1)  # a blank line is no row
@@ -80,7 +89,7 @@ def read_csv(cfg) -> tuple[np.ndarray, np.ndarray, DataSpec]:
 
     x = feature_values(frame, missing, features, path)
     # surrounding spaces are dropped (e.g. after the comma of "1.5, cat"); warn_similar_labels lists them
-    y, task, classes = target_values(frame[target].str.strip().tolist(), cfg.task, path, target, lines=frame.index)
+    y, task, classes = target_values(frame[target].str.strip().tolist(), task, path, target, lines=frame.index)
     log.info("data: %s, %d rows; features (%d): %s", path, len(frame), len(features), ", ".join(features))
     if dropped:
         log.warning("data: %s: dropped rows: %s", path, "; ".join(dropped))
@@ -157,19 +166,19 @@ def read_frame(path: Path, text: str, configured_delimiter: str | None) -> pd.Da
     return frame
 
 
-def columns(frame: pd.DataFrame, cfg, path: Path) -> tuple[str, list]:
+def columns(frame: pd.DataFrame, target: str | None, features: list | None, path: Path) -> list:
+    """The feature columns: those named, or every column but the target."""
     header = list(frame.columns)
-    target = cfg.target
     if target is None or target not in header:
         hint = " (one column: set data.delimiter?)" if len(header) == 1 else ""
         raise DataError(f"{path} has no column {target!r} (data.target); its columns are: {', '.join(header)}{hint}.")
-    features = list(cfg.features) if cfg.features else [name for name in header if name != target]
+    features = list(features) if features else [name for name in header if name != target]
     unknown = [name for name in features if name not in header]
     if unknown:
         raise DataError(f"{path} has no column {unknown[0]!r} (data.features); its columns are: {', '.join(header)}.")
     if target in features or not features:
         raise DataError(f"{path}: data.features must name at least one column other than the target {target!r}.")
-    return target, features
+    return features
 
 
 def feature_values(frame: pd.DataFrame, missing: pd.DataFrame, features: list, path: Path) -> np.ndarray:
