@@ -131,7 +131,7 @@ def write_data(case: str, folder: Path, python: Path) -> Path:
     digits = datasets.load_digits()
     pixels = (digits.images * (255 / 16)).round().astype(np.uint8)
     np.savez(folder / "digits.npz", images=pixels, labels=digits.target)
-    subprocess.run([python, "-c", WRITE_PNGS, folder / "digits.npz", folder / "digits"], check=True)
+    in_project(python, "-c", WRITE_PNGS, str(folder / "digits.npz"), str(folder / "digits"))
     return folder / "digits"
 
 
@@ -156,23 +156,12 @@ def run(project: Path, names: list) -> list:
                 overrides.append(f"data.target={case['target']}")
             run_dir = Path(tmp) / f"run-{name}"
             started = time.perf_counter()
-            subprocess.run(
-                [python, "-m", f"{package}.train", *overrides, "trainer.verbose=0", f"hydra.run.dir={run_dir}"],
-                cwd=project,
-                check=True,
-                capture_output=True,
-            )
+            in_project(python, "-m", f"{package}.train", *overrides, "trainer.verbose=0", f"hydra.run.dir={run_dir}")
             seconds = time.perf_counter() - started
             metrics = json.loads((run_dir / "metrics.json").read_text())
             job = {"conf": str(conf), "package": package, "model": case["model"], "kind": case["kind"]}
             job |= {"path": str(data), "target": case.get("target"), "metric": case["metric"], "seed": 42}
-            baseline = json.loads(
-                subprocess.run(
-                    [python, "-c", BASELINE, json.dumps(job)], cwd=project, check=True, capture_output=True, text=True
-                )
-                .stdout.strip()
-                .splitlines()[-1]
-            )["score"]
+            baseline = json.loads(in_project(python, "-c", BASELINE, json.dumps(job)).splitlines()[-1])["score"]
             if case["metric"] == "r2":
                 score = 1 - metrics["final_val_loss"] / target_variance(data, case["target"], package, python)
             else:
@@ -182,6 +171,14 @@ def run(project: Path, names: list) -> list:
     return rows
 
 
+def in_project(python: Path, *args: str) -> str:
+    """Run the project's Python; its stdout, or its stderr and exit on failure."""
+    done = subprocess.run([python, *args], cwd=python.parents[2], capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(map(str, args[:2]))} failed:\n{done.stderr[-3000:]}")
+    return done.stdout.strip()
+
+
 def target_variance(path: Path, target: str, package: str, python: Path) -> float:
     """The variance of the validation rows' targets, the rows the project's `split_indices` holds out."""
     code = (
@@ -189,8 +186,7 @@ def target_variance(path: Path, target: str, package: str, python: Path) -> floa
         "t = np.genfromtxt(sys.argv[1], delimiter=',', names=True)[sys.argv[2]]; "
         "_, valid = import_module(sys.argv[3] + '.data').split_indices(len(t), 0.2, 42); print(np.var(t[valid]))"
     )
-    out = subprocess.run([python, "-c", code, path, target, package], check=True, capture_output=True, text=True)
-    return float(out.stdout.strip())
+    return float(in_project(python, "-c", code, str(path), target, package))
 
 
 def main() -> None:
