@@ -48,9 +48,8 @@ def read_csv(
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: no such file (data.path).")
-    missing_target = missing
-    if missing_target not in MISSING_TARGET:
-        raise DataError(f"data.missing={missing_target} is unknown; choose one of {', '.join(MISSING_TARGET)}.")
+    if missing not in MISSING_TARGET:
+        raise DataError(f"data.missing={missing} is unknown; choose one of {', '.join(MISSING_TARGET)}.")
     if missing_features not in MISSING_FEATURES:
         raise DataError(
             f"data.missing_features={missing_features} is unknown; choose one of {', '.join(MISSING_FEATURES)}."
@@ -58,22 +57,22 @@ def read_csv(
     frame = read_frame(path, decode(path, encoding), delimiter)
     features = columns(frame, target, features, path)
 
-    missing = frame.apply(lambda column: column.str.strip() == "")
-    rows = ~missing.all(axis=1)  # a blank line is no row
+    empty = frame.apply(lambda column: column.str.strip() == "")
+    rows = ~empty.all(axis=1)  # a blank line is no row
     dropped = []
-    no_target = rows & missing[target]
+    no_target = rows & empty[target]
     if no_target.any():
-        if missing_target == "error":
+        if missing == "error":
             raise DataError(
                 f"{path} column {target!r} has {int(no_target.sum())} missing value(s), the first on line "
                 f"{line(no_target.idxmax())}; fill them, or drop those rows with data.missing=drop."
             )
         dropped.append(f"{int(no_target.sum())} without a target (data.missing=drop)")
         rows &= ~no_target
-    no_feature = rows & missing[features].any(axis=1)
+    no_feature = rows & empty[features].any(axis=1)
     if no_feature.any():
         first = no_feature.idxmax()
-        column = next(name for name in features if missing.at[first, name])
+        column = next(name for name in features if empty.at[first, name])
         if missing_features == "error":
             raise DataError(
                 f"{path} column {column!r} has a missing value on line {line(first)} ({int(no_feature.sum())} row(s) "
@@ -83,11 +82,12 @@ def read_csv(
         if missing_features == "drop":
             dropped.append(f"{int(no_feature.sum())} with a missing feature (data.missing_features=drop)")
             rows &= ~no_feature
-    frame, missing = frame[rows], missing[rows]
+    frame, empty = frame[rows], empty[rows]
     if frame.empty:
-        raise DataError(f"{path} has a header but no data rows.")
+        left = f" once {' and '.join(dropped)} are dropped" if dropped else ""
+        raise DataError(f"{path} has a header but no data rows{left}.")
 
-    x = feature_values(frame, missing, features, path)
+    x = feature_values(frame, empty, features, path)
     # surrounding spaces are dropped (e.g. after the comma of "1.5, cat"); warn_similar_labels lists them
     y, task, classes = target_values(frame[target].str.strip().tolist(), task, path, target, lines=frame.index)
     log.info("data: %s, %d rows; features (%d): %s", path, len(frame), len(features), ", ".join(features))
@@ -181,21 +181,21 @@ def columns(frame: pd.DataFrame, target: str | None, features: list | None, path
     return features
 
 
-def feature_values(frame: pd.DataFrame, missing: pd.DataFrame, features: list, path: Path) -> np.ndarray:
+def feature_values(frame: pd.DataFrame, empty: pd.DataFrame, features: list, path: Path) -> np.ndarray:
     """The features as float32; NaN only where a cell is missing. Text and non-finite numbers are refused."""
     x = np.empty((len(frame), len(features)), dtype=np.float32)
     for j, name in enumerate(features):
         cells = frame[name].str.strip()
-        numbers = pd.to_numeric(cells.mask(missing[name]), errors="coerce")
+        numbers = pd.to_numeric(cells.mask(empty[name]), errors="coerce")
         words = non_finite_words(cells)
-        text = numbers.isna() & ~missing[name] & ~words
+        text = numbers.isna() & ~empty[name] & ~words
         if text.any():
             first = text.idxmax()
             raise DataError(
                 f"{path} column {name!r} has a non-numeric value {frame.at[first, name]!r} on line {line(first)}; "
                 "feature columns must be numbers (leave it out with data.features=[...])."
             )
-        infinite = ~missing[name] & (words | ~np.isfinite(numbers.to_numpy(dtype=np.float64, na_value=0.0)))
+        infinite = ~empty[name] & (words | ~np.isfinite(numbers.to_numpy(dtype=np.float64, na_value=0.0)))
         if infinite.any():
             first = infinite.idxmax()
             raise DataError(
