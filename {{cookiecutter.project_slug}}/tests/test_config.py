@@ -70,7 +70,7 @@ def test_the_seed_preset_is_exactly_the_seeds_script(compose_config):
     assert (cfg.optimizer.name, cfg.optimizer.learning_rate) == ("adam", 0.001)  # Keras's default for "adam"
     assert (cfg.trainer.loss, list(cfg.trainer.metrics)) == ("mse", [])
     assert (cfg.trainer.epochs, cfg.trainer.batch_size) == (10, 32)
-    assert cfg.data.validation_split == 0.0
+    assert cfg.data.validation_split == 0.0 and cfg.data.normalize is False  # raw inputs, no preprocessing
     # none of the work the seed does not do: checkpoints, backups, TensorBoard, the NaN check, the plot
     skipped = ("checkpoint", "backup_and_restore", "tensorboard", "terminate_on_nan")
     assert not any(cfg.callbacks[name] for name in skipped) and cfg.loss_curve is False

@@ -3,10 +3,12 @@ cannot be imported, is not callable, returns no Keras model, or whose output doe
 
 import textwrap
 
+import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.runtime.build import ModelError, build, check_fits, metrics_for, recipe
 from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
+from {{ cookiecutter.package_name }}.runtime.preprocessing import statistics
 
 ROWS = DataSpec("csv", (10,), "regression")
 CLASSES = DataSpec("csv", (4,), "classification", ("a", "b", "c"))
@@ -93,6 +95,32 @@ def test_a_classifier_must_end_in_a_softmax_and_a_regression_must_not(compose_co
     build(compose_config(f"model._target_={user_models}.logits").model, CLASSES, probabilities=False)  # own loss
     with pytest.raises(ModelError, match="outputs a constant 1"):
         build(compose_config(f"model._target_={user_models}.softmax_regression").model, ROWS)
+
+
+def test_the_cnn_keeps_where_its_features_are(compose_config):
+    # global average pooling keeps only which features occur, and sat at chance on 8x8 digits
+    cnn = build(compose_config("model=cnn").model, IMAGES).layers[-1]  # the user's model, behind the Rescaling
+    names = [type(layer).__name__ for layer in cnn.layers]
+    assert "Flatten" in names and "GlobalAveragePooling2D" not in names
+    pooled = build(compose_config("model=cnn", "model.head=global_average").model, IMAGES).layers[-1]
+    assert "GlobalAveragePooling2D" in [type(layer).__name__ for layer in pooled.layers]
+
+
+def test_the_preprocessing_takes_the_training_rows_statistics_and_wraps_the_model(compose_config):
+    x = np.array([[1.0, 5.0], [3.0, 5.0], [100.0, 5.0]], np.float32)
+    y = np.array([[10.0], [20.0], [1000.0]], np.float32)
+    stats = statistics(x, y, np.array([0, 1]), "regression", normalize=True)  # row 2 is a validation row
+    assert (stats.feature_mean, stats.feature_variance) == ((2.0, 5.0), (1.0, 1.0))  # a constant column: 1
+    assert (stats.target_mean, stats.target_std) == (15.0, 5.0)
+    assert statistics(x, y, np.array([0, 1]), "regression", normalize=False).active is False
+
+    made = recipe(compose_config("model=mlp"), False, DataSpec("csv", (2,), "regression"), stats)
+    first, second = made.build_model(), made.build_model()
+    names = [layer.name for layer in first.layers]
+    assert names[1] == "standardise_features" and names[-1] == "target_units"
+    assert first.get_layer("target_units").get_config()["offset"] == 15.0
+    second.set_weights(first.get_weights())  # the numerics check's copies: the same layers, the same weights
+    assert first.predict(x, verbose=0) == pytest.approx(second.predict(x, verbose=0))
 
 
 def test_loss_and_metrics_follow_the_task(compose_config):

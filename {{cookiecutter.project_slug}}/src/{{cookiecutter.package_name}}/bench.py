@@ -71,7 +71,7 @@ def run(overrides: list, epochs: int) -> dict:
     machine = this_machine()
     metal_plugins = accelerator.installed_metal_plugins(load_stack().metal_providers)
     prepared = datasets.prepare(cfg.data, cfg.seed)
-    recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec)
+    recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec, prepared.preprocessing)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf

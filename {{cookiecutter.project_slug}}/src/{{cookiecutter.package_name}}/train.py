@@ -70,7 +70,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     if keras_problem:
         raise distribute.DistributeError(keras_problem)
     prepared = datasets.prepare(cfg.data, cfg.seed)
-    recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec)
+    recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec, prepared.preprocessing)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     distribute.prepare_environment(cfg.distribute, cluster, stack.keras, os.environ)

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runtime.datasets import DataError, DataSpec, Prepared, from_arrays, target_values
+from ..runtime.datasets import DataError, DataSpec, Prepared, from_arrays
+from ..runtime.tables import target_values
 
 
-def load(path: str, task: str = "auto", validation_split: float = 0.2, *, seed: int) -> Prepared:
+def load(
+    path: str, task: str = "auto", validation_split: float = 0.2, normalize: bool = True, *, seed: int
+) -> Prepared:
     if not path:
         raise DataError("data=npz needs data.path=FILE (a .npz file holding arrays x and y).")
     path = Path(path).expanduser()
@@ -36,4 +39,7 @@ def load(path: str, task: str = "auto", validation_split: float = 0.2, *, seed: 
         raise DataError(f"{path}: y must hold one target per example; its shape is {y.shape}.")
     labels, task, classes = target_values([str(value) for value in y.reshape(-1)], task, path, "y")
     spec = DataSpec("npz", tuple(x.shape[1:]), task, classes)
-    return from_arrays(x.astype(np.float32), labels, spec, validation_split, seed)
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise DataError(f"{path}: x holds {int((~np.isfinite(x)).sum())} NaN or infinite value(s); replace them first.")
+    return from_arrays(x, labels, spec, validation_split, seed, normalize=normalize)

@@ -1,5 +1,6 @@
-"""model=cnn: a small conv net for images (data=images): Conv2D + MaxPooling per entry of `filters`, global
-average pooling, then Dense layers. Its inputs arrive scaled to [0, 1]: the project adds the Rescaling."""
+"""model=cnn: a small conv net for images (data=images): Conv2D + MaxPooling per entry of `filters`, the head
+(Flatten, or global average pooling), then Dense layers. Its inputs arrive scaled to [0, 1]: the project adds
+the Rescaling."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from tensorflow import keras
 from ..runtime.build import ModelError
 from ..runtime.datasets import DataSpec
 
+HEADS = ("flatten", "global_average")
+
 
 def build(
     spec: DataSpec,
@@ -15,6 +18,7 @@ def build(
     kernel_size: int = 3,
     hidden_units: list = (64,),
     activation: str = "relu",
+    head: str = "flatten",
     name: str = "cnn",
 ) -> keras.Model:
     if not spec.is_images:
@@ -28,7 +32,12 @@ def build(
             keras.layers.Conv2D(width, kernel_size, padding="same", activation=activation),
             keras.layers.MaxPooling2D(),
         ]
-    layers.append(keras.layers.GlobalAveragePooling2D())
+    # Flatten keeps where each feature was (a digit is told from another by where its strokes are); global
+    # average pooling keeps only whether a feature occurs (fewer weights on large images), and sits at chance
+    # on 8x8 digits.
+    if head not in HEADS:
+        raise ModelError(f"model.head={head} is unknown; choose {' or '.join(HEADS)}.")
+    layers.append(keras.layers.Flatten() if head == "flatten" else keras.layers.GlobalAveragePooling2D())
     layers += [keras.layers.Dense(width, activation=activation) for width in hidden_units]
     layers.append(keras.layers.Dense(spec.n_outputs, activation="softmax" if spec.task == "classification" else None))
     return keras.Sequential(layers, name=name)

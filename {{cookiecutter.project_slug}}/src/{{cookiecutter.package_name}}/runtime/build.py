@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from . import datasets, targets
+from . import datasets, preprocessing, targets
 from .datasets import DataSpec
 from .numerics import Recipe
 from .stack import installed
@@ -60,13 +60,14 @@ def check_fits(cfg) -> None:
     targets.importable(cfg, "model", ModelError)
 
 
-def build(cfg, spec: DataSpec, probabilities: bool = True):
-    """A fresh, uncompiled model of the configured entry for this data, with the preprocessing around it.
-    `probabilities`: a classifier must end in a softmax (the task's default loss takes probabilities)."""
+def build(cfg, spec: DataSpec, stats: preprocessing.Statistics | None = None, probabilities: bool = True):
+    """A fresh, uncompiled model of the configured entry for this data, with the preprocessing around it
+    (`stats`: the training rows' statistics, preprocessing.py). `probabilities`: a classifier must end in a
+    softmax (the task's default loss takes probabilities)."""
     keras = _keras()
     made = targets.call(targets.resolve(cfg, "model", ModelError), cfg, "model", spec=spec)
     check_model(keras, made, spec, f"{targets.config_file('model')}: _target_ {cfg._target_}", probabilities)
-    return with_preprocessing(keras, made, spec)
+    return preprocessing.wrap(keras, made, spec, stats or preprocessing.Statistics())
 
 
 def check_model(keras, model, spec: DataSpec, source: str, probabilities: bool) -> None:
@@ -91,17 +92,6 @@ def check_model(keras, model, spec: DataSpec, source: str, probabilities: bool) 
         raise ModelError(f"{source} outputs a constant 1 (a softmax over one unit?); regression needs a linear output.")
 
 
-def with_preprocessing(keras, model, spec: DataSpec):
-    """The model to train: the user's model behind the preprocessing its data needs, so that model.keras
-    takes the data as it is read: images (data=images, pixels 0-255) are rescaled to [0, 1]. Without any,
-    the user's model itself (experiment=seed trains exactly the seed's Dense(1))."""
-    if spec.kind != "images":
-        return model
-    inputs = keras.Input(shape=spec.input_shape)
-    outputs = model(keras.layers.Rescaling(1.0 / 255)(inputs))
-    return keras.Model(inputs, outputs)
-
-
 def make_optimizer(name: str, apple_silicon: bool = False, **params):
     if name not in OPTIMIZERS:
         raise ModelError(f"optimizer={name} is unknown; choose optimizer={', optimizer='.join(OPTIMIZERS)}.")
@@ -111,16 +101,21 @@ def make_optimizer(name: str, apple_silicon: bool = False, **params):
     return getattr(family, OPTIMIZERS[name])(**params)
 
 
-def recipe(cfg, apple_silicon: bool, spec: DataSpec | None = None) -> Recipe:
+def recipe(
+    cfg, apple_silicon: bool, spec: DataSpec | None = None, stats: preprocessing.Statistics | None = None
+) -> Recipe:
     """The configured model, optimizer and loss for the data's task, made fresh on demand: for training,
-    and for the numerics check, which needs copies of them on two devices. Without `spec`, the configured
-    data is read to find it."""
-    spec = spec or datasets.prepare(cfg.data, cfg.seed).spec
+    and for the numerics check, which needs copies of them on two devices. The model is wrapped in the data's
+    preprocessing (`stats`, the training rows' statistics). Without `spec`, the configured data is read to
+    find both."""
+    if spec is None:
+        prepared = datasets.prepare(cfg.data, cfg.seed)
+        spec, stats = prepared.spec, prepared.preprocessing
     check_fits(cfg.model)
     loss = TASK_LOSS[spec.task] if cfg.trainer.loss == "auto" else cfg.trainer.loss
     params = {key: value for key, value in cfg.optimizer.items() if key not in ("name", "learning_rate")}
     return Recipe(
-        build_model=partial(build, cfg.model, spec, probabilities=cfg.trainer.loss == "auto"),
+        build_model=partial(build, cfg.model, spec, stats, probabilities=cfg.trainer.loss == "auto"),
         make_optimizer=lambda learning_rate: make_optimizer(
             cfg.optimizer.name, apple_silicon=apple_silicon, learning_rate=learning_rate, **params
         ),
