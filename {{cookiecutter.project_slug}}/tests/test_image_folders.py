@@ -10,11 +10,17 @@ from PIL import Image
 from {{ cookiecutter.package_name }}.runtime import image_folders
 from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare
 
-
 PACKAGE = "{{ cookiecutter.package_name }}"
 
+
 def cfg_for(path, **extra):
-    base = {"_target_": f"{PACKAGE}.data.images.load", "path": str(path), "image_size": [8, 8], "color_mode": "rgb", "validation_split": 0.2}
+    base = {
+        "_target_": f"{PACKAGE}.data.images.load",
+        "path": str(path),
+        "image_size": [8, 8],
+        "color_mode": "rgb",
+        "validation_split": 0.2,
+    }
     return OmegaConf.create(base | extra)
 
 

@@ -13,11 +13,17 @@ from omegaconf import OmegaConf
 from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare
 from {{ cookiecutter.package_name }}.runtime.tables import delimiter_of
 
-
 PACKAGE = "{{ cookiecutter.package_name }}"
 
+
 def cfg_for(path, target="y", **extra):
-    base = {"_target_": f"{PACKAGE}.data.csv.load", "path": str(path), "target": target, "features": None, "task": "auto"}
+    base = {
+        "_target_": f"{PACKAGE}.data.csv.load",
+        "path": str(path),
+        "target": target,
+        "features": None,
+        "task": "auto",
+    }
     return OmegaConf.create(base | {"validation_split": 0.25, "normalize": True} | extra)
 
 
