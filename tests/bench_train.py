@@ -58,15 +58,13 @@ SEED_SCRIPT = textwrap.dedent(
 THROUGHPUT_SCRIPT = textwrap.dedent(
     """
     import json, statistics, sys, time
-    from omegaconf import OmegaConf
     import tensorflow as tf
-    from {package} import data, pipelines
+    from {package}.data import synthetic
+    from {package}.runtime import pipelines
 
     samples, batch_size, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    cfg = OmegaConf.create({{"kind": "synthetic", "n_samples": samples, "n_features": 10, "noise": 0.1,
-                             "signal": "linear", "validation_split": 0.0}})
-    prepared = data.prepare(cfg, seed=0)
-    pipeline, _ = pipelines.pipelines(prepared, cfg, batch_size, seed=0)
+    prepared = synthetic.load(n_samples=samples, n_features=10, noise=0.1, validation_split=0.0, seed=0)
+    pipeline, _ = pipelines.pipelines(prepared, batch_size, seed=0)
 
     class EpochClock(tf.keras.callbacks.Callback):  # the epoch alone, not fit's set-up around it
         def on_epoch_begin(self, epoch, logs=None):

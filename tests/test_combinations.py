@@ -112,7 +112,7 @@ def test_every_combination_carries_its_answers(baked):
             assert any(entry.name == "ipykernel" for entry in lock_entries(overlay))
         else:
             assert not any("ipykernel" in req for req in dev) and "kernel" not in makefile
-        stack = json.loads(next(project.glob("src/*/stack.json")).read_text(encoding="utf-8"))
+        stack = json.loads(next(project.glob("src/*/runtime/stack.json")).read_text(encoding="utf-8"))
         assert (stack["chosen"], stack["python_version"]) == (answers["tensorflow_stack"], answers["python_version"])
         assert (project / ".git").is_dir() == (answers["git_init"] == "yes")
 

@@ -111,7 +111,8 @@ def tempfile_dir(tmp_path: Path) -> Path:
 
 
 def generated_answers(project: Path) -> dict:
-    return json.loads(next(project.glob("src/*/stack.json")).read_text(encoding="utf-8"))["generated_with"]["answers"]
+    stack_file = next(project.glob("src/*/runtime/stack.json"))
+    return json.loads(stack_file.read_text(encoding="utf-8"))["generated_with"]["answers"]
 
 
 @given(field=st.sampled_from(["project_name", "author_name", "description"]), value=st.one_of(hostile_text, long_text))

@@ -43,7 +43,8 @@ def venv_python(project):
 # The generated suite's multi-process tests where their behaviour differs: two workers through tf-keras
 # on the default (Keras 3) stack and through tf.keras on keras2-legacy; the launcher sweeps (stack-neutral)
 # on the default stack only. TF 2.19 and 2.21 take the default stack's path (measured: see the README).
-MARKERS = {"tensorflow-macos-2.16": [], "keras2-legacy": ["-m", "not launchers"]}
+# `-m` replaces the generated pyproject's `-m 'not slow'`: the template suite runs the slow tests too.
+MARKERS = {"tensorflow-macos-2.16": ["-m", ""], "keras2-legacy": ["-m", "not launchers"]}
 SKIPPED_ELSEWHERE = ["-m", "not distributed and not launchers"]
 
 
@@ -130,7 +131,7 @@ def test_the_wheel_carries_the_configs_and_the_stack_table(bootstrapped, tmp_pat
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for part in (
-        "stack.json",
+        "runtime/stack.json",
         "conf/__init__.py",
         "conf/train.yaml",
         "conf/device/metal.yaml",

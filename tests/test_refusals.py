@@ -155,7 +155,7 @@ def test_a_refused_interactive_session_gives_a_command_that_pasted_with_the_fix_
     again = subprocess.run(["bash", "-c", fixed], cwd=work, env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     project = work / "my-lab"
-    stack = (project / "src" / "my_lab" / "stack.json").read_text(encoding="utf-8")
+    stack = (project / "src" / "my_lab" / "runtime" / "stack.json").read_text(encoding="utf-8")
     assert '"chosen": "keras2-legacy"' in stack and '"python_version": "3.11"' in stack
     assert author in (project / "LICENSE").read_text(encoding="utf-8")
     assert (project / "LICENSE").read_text(encoding="utf-8").startswith("BSD 3-Clause License")

@@ -42,7 +42,7 @@ def load_module(name: str, path: Path):
     return module
 
 
-stack_info = load_module("_project_stack", ROOT / "src" / PACKAGE / "stack.py")
+stack_info = load_module("_project_stack", ROOT / "src" / PACKAGE / "runtime" / "stack.py")
 faults = load_module("_bootstrap_faults", ROOT / "bootstrap_faults.py")
 locks = load_module("_bootstrap_locks", ROOT / "bootstrap_locks.py")
 pythons = load_module("_bootstrap_pythons", ROOT / "bootstrap_pythons.py")
@@ -203,7 +203,8 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> N
 
 def register_kernel() -> None:
     """A Jupyter kernel named after the project that runs .venv's Python (`ipykernel install --user`)."""
-    answers = json.loads((ROOT / "src" / PACKAGE / "stack.json").read_text(encoding="utf-8"))["generated_with"]
+    stack_file = ROOT / "src" / PACKAGE / "runtime" / "stack.json"
+    answers = json.loads(stack_file.read_text(encoding="utf-8"))["generated_with"]
     slug, name = answers["answers"]["project_slug"], answers["answers"]["project_name"]
     # Jupyter accepts kernel names of ASCII letters, digits, '.', '_' and '-' only.
     kernel = slug if re.fullmatch(r"[A-Za-z0-9._-]+", slug) else PACKAGE

@@ -29,18 +29,7 @@ def tf():
     TensorFlow takes this fixture, so the split happens first whatever the order of the tests."""
     import tensorflow
 
-    from {{ cookiecutter.package_name }}.numerics import split_cpu
+    from {{ cookiecutter.package_name }}.runtime.numerics import split_cpu
 
     assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
     return tensorflow
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        "distributed: starts several TensorFlow worker processes on localhost ports (skip with -m 'not distributed')",
-    )
-    config.addinivalue_line(
-        "markers",
-        "launchers: sweeps through Hydra's joblib and submitit launchers, a process per job (-m 'not launchers')",
-    )

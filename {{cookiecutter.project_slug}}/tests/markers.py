@@ -2,7 +2,7 @@
 
 import pytest
 
-from {{ cookiecutter.package_name }}.stack import sysctl, this_machine
+from {{ cookiecutter.package_name }}.runtime.stack import sysctl, this_machine
 
 MACHINE = this_machine()
 # macOS VMs (CI runners included) have no Metal GPU; kern.hv_vmm_present is 1 inside one.

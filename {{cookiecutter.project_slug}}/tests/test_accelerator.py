@@ -4,7 +4,7 @@ import types
 
 import pytest
 
-from {{ cookiecutter.package_name }}.accelerator import (
+from {{ cookiecutter.package_name }}.runtime.accelerator import (
     CPU,
     CUDA,
     METAL,
@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.accelerator import (
     plugin_conflict,
     resolve,
 )
-from {{ cookiecutter.package_name }}.stack import Machine, load_stack
+from {{ cookiecutter.package_name }}.runtime.stack import Machine, load_stack
 
 APPLE_SILICON = Machine("Darwin", "arm64", rosetta=False, macos_version="14.5")
 ROSETTA = Machine("Darwin", "x86_64", rosetta=True, macos_version="14.5")

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from {{ cookiecutter.package_name }}.stack import load_stack
+from {{ cookiecutter.package_name }}.runtime.stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 TOO_NEW = "3.{}".format(int(load_stack().pythons[-1].split(".")[1]) + 1)  # newer than any the stack supports

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from {{ cookiecutter.package_name }} import cuda
+from {{ cookiecutter.package_name }}.runtime import cuda
 
 CUDA_BUILD = {"is_cuda_build": True, "cuda_version": "12.3", "cudnn_version": "8"}
 CPU_BUILD = {"is_cuda_build": False}

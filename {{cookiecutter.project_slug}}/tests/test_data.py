@@ -1,17 +1,21 @@
-"""The data group: CSV and image folders are checked before TensorFlow loads; the pipelines are seeded."""
+"""The data group: entries are `_target_` loaders; CSV, .npz and image folders are checked before TensorFlow
+loads; the pipelines are seeded."""
 
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package_name }} import pipelines as pipelines_module
-from {{ cookiecutter.package_name }}.data import DataError, prepare, split_indices
-from {{ cookiecutter.package_name }}.pipelines import pipelines
+from {{ cookiecutter.package_name }}.runtime import pipelines as pipelines_module
+from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare, split_indices
+from {{ cookiecutter.package_name }}.runtime.pipelines import pipelines
+
+PACKAGE = "{{ cookiecutter.package_name }}"
 
 
 def csv_cfg(path, target="y", **extra):
     return OmegaConf.create(
-        {"kind": "csv", "path": str(path), "target": target, "features": None, "task": "auto", "validation_split": 0.25}
+        {"_target_": f"{PACKAGE}.data.csv.load", "path": str(path), "target": target, "features": None}
+        | {"task": "auto", "validation_split": 0.25}
         | extra
     )
 
@@ -77,16 +81,42 @@ def test_the_validation_split_is_seeded_and_disjoint():
     assert split_indices(100, 0.0, seed=3)[1].size == 0
 
 
-def test_image_folders_are_refused_when_empty_or_single_class(tmp_path):
-    cfg = OmegaConf.create(
-        {"kind": "images", "path": str(tmp_path), "image_size": [8, 8], "color_mode": "rgb", "validation_split": 0.2}
-    )
-    with pytest.raises(DataError, match="holds no images in class sub-folders"):
-        prepare(cfg, seed=0)
-    (tmp_path / "cat").mkdir()
-    (tmp_path / "cat" / "1.png").write_bytes(b"")
-    with pytest.raises(DataError, match="has a single class 'cat'"):
-        prepare(cfg, seed=0)
+def npz_cfg(path, **extra):
+    return OmegaConf.create({"_target_": f"{PACKAGE}.data.npz.load", "path": str(path), "task": "auto"} | extra)
+
+
+def test_npz_arrays_x_and_y_are_read_with_the_task_found_as_for_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "rows.npz", x=rng.normal(size=(20, 3)), y=rng.normal(size=20))
+    rows = prepare(npz_cfg(tmp_path / "rows.npz"), seed=0)
+    assert rows.spec.task == "regression" and rows.spec.input_shape == (3,) and rows.x.dtype == np.float32
+    assert (rows.n_train, rows.n_validation) == (16, 4) and rows.spec.kind == "npz"
+
+    np.savez(tmp_path / "pictures.npz", x=rng.random((20, 8, 8, 1)), y=np.arange(20) % 2)
+    pictures = prepare(npz_cfg(tmp_path / "pictures.npz"), seed=0)
+    assert pictures.spec.task == "classification" and pictures.spec.class_names == ("0", "1")
+    assert pictures.spec.input_shape == (8, 8, 1) and pictures.spec.is_images
+
+    np.savez(tmp_path / "no_y.npz", x=rng.random((4, 2)))
+    with pytest.raises(DataError, match="has no array 'y'; it holds x"):
+        prepare(npz_cfg(tmp_path / "no_y.npz"), seed=0)
+    np.save(tmp_path / "one.npy", rng.random((4, 2)))
+    with pytest.raises(DataError, match="holds a single array"):
+        prepare(npz_cfg(tmp_path / "one.npy"), seed=0)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("no_such_loaders.load", "_target_ no_such_loaders.load cannot be imported: no module 'no_such_loaders'"),
+        ("os.sep", "_target_ os.sep is a str, not a callable"),
+        ("builtins.dict", "_target_ builtins.dict returned a dict, not the Prepared data"),
+    ],
+)
+def test_loaders_that_cannot_give_prepared_data_are_refused(target, message):
+    with pytest.raises(DataError, match=message) as refused:
+        prepare(OmegaConf.create({"_target_": target}), seed=0)
+    assert "\n" not in str(refused.value)
 
 
 @pytest.mark.parametrize("shuffle_buffer_up_to", [10_000, 0], ids=["shuffle-buffer", "permutation"])
@@ -98,7 +128,7 @@ def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(
     first_run = prepare(cfg.data, seed=cfg.seed)
 
     def epochs(prepared, count=2):
-        train, validation = pipelines(prepared, cfg.data, cfg.trainer.batch_size, seed=cfg.seed)
+        train, validation = pipelines(prepared, cfg.trainer.batch_size, seed=cfg.seed)
         orders = [np.concatenate([x[:, 0] for x, _ in train.as_numpy_iterator()]) for _ in range(count)]
         return orders, validation
 

@@ -13,12 +13,16 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }} import distribute
-from {{ cookiecutter.package_name }} import model as models
 from {{ cookiecutter.package_name }} import train as training
-from {{ cookiecutter.package_name }}.accelerator import CPU, PlacementError, assert_placement
-from {{ cookiecutter.package_name }}.distribute import Cluster, DistributeError
-from {{ cookiecutter.package_name }}.stack import installed, load_stack
+from {{ cookiecutter.package_name }}.runtime import build as models
+from {{ cookiecutter.package_name }}.runtime import distribute
+from {{ cookiecutter.package_name }}.runtime.accelerator import (
+    CPU,
+    PlacementError,
+    assert_placement,
+)
+from {{ cookiecutter.package_name }}.runtime.distribute import Cluster, DistributeError
+from {{ cookiecutter.package_name }}.runtime.stack import installed, load_stack
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -223,6 +227,7 @@ def test_the_placement_assertion_names_a_replica_copy_off_its_device():
         assert_placement(None, model, CPU, replicas)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("tf")
 @pytest.mark.skipif(SUMS_REPLICA_LOSSES, reason=f"Keras {installed('keras')} trains mirrored wrong: refused (above)")
 def test_mirrored_on_two_logical_cpus_trains_like_one_device(tf, compose_config, tmp_path):
@@ -260,6 +265,7 @@ def uses_tf_keras() -> bool:
     return STACK.keras >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.distributed  # right after bootstrap: on a Keras 3 stack it installed tf-keras (requirements-tf-keras.lock)
 def test_two_workers_on_localhost_train_together_and_end_with_identical_weights(tmp_path):
     workers = f"[localhost:{free_port()},localhost:{free_port()}]"

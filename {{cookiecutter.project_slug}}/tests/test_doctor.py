@@ -3,9 +3,10 @@
 import json
 from types import SimpleNamespace
 
-from {{ cookiecutter.package_name }} import doctor, signatures
-from {{ cookiecutter.package_name }}.environment import Finding
-from {{ cookiecutter.package_name }}.stack import Machine, load_stack
+from {{ cookiecutter.package_name }} import doctor
+from {{ cookiecutter.package_name }}.runtime import signatures
+from {{ cookiecutter.package_name }}.runtime.environment import Finding
+from {{ cookiecutter.package_name }}.runtime.stack import Machine, load_stack
 
 STACK = load_stack()
 APPLE_SILICON = Machine("Darwin", "arm64", rosetta=False, macos_version="14.5")
@@ -59,7 +60,7 @@ def test_this_environment_is_healthy(tf, capsys):
 
 
 def test_without_an_accelerator_the_doctor_says_why_numerics_did_not_run(tf):
-    from {{ cookiecutter.package_name }}.accelerator import CPU
+    from {{ cookiecutter.package_name }}.runtime.accelerator import CPU
 
     findings, records = doctor.check_numerics(tf, APPLE_SILICON, STACK, CPU, [], force=False)
     assert [(f.check, f.status) for f in findings] == [("numerics", "info")]
@@ -70,8 +71,8 @@ def test_without_an_accelerator_the_doctor_says_why_numerics_did_not_run(tf):
 def test_a_disagreeing_device_is_a_problem_with_the_known_causes_and_cures(tf, monkeypatch):
     import dataclasses
 
-    from {{ cookiecutter.package_name }} import numerics
-    from {{ cookiecutter.package_name }}.accelerator import CPU
+    from {{ cookiecutter.package_name }}.runtime import numerics
+    from {{ cookiecutter.package_name }}.runtime.accelerator import CPU
 
     real_agreement = numerics.agreement
 

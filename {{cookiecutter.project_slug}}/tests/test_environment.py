@@ -3,8 +3,8 @@
 import pytest
 from packaging.requirements import Requirement
 
-from {{ cookiecutter.package_name }} import environment
-from {{ cookiecutter.package_name }}.stack import Machine, load_stack
+from {{ cookiecutter.package_name }}.runtime import environment
+from {{ cookiecutter.package_name }}.runtime.stack import Machine, load_stack
 
 STACK = load_stack()
 APPLE_SILICON = Machine("Darwin", "arm64", rosetta=False, macos_version="15.1")

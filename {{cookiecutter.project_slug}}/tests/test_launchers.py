@@ -27,6 +27,7 @@ LAUNCHERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.launchers
 def test_joblib_and_submitit_local_sweeps_end_with_one_summary_each(tmp_path):
     sweeps = {}

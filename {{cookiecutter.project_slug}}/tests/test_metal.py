@@ -4,7 +4,8 @@ the CPU computes (the numerics check on the default model and on a Dense-ReLU ML
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.accelerator import (
+from {{ cookiecutter.package_name }}.data.synthetic import make_regression
+from {{ cookiecutter.package_name }}.runtime.accelerator import (
     METAL,
     assert_placement,
     device_problem,
@@ -12,9 +13,8 @@ from {{ cookiecutter.package_name }}.accelerator import (
     is_metal,
     variable_device,
 )
-from {{ cookiecutter.package_name }}.data import make_regression
-from {{ cookiecutter.package_name }}.numerics import agreement, first_batches
-from {{ cookiecutter.package_name }}.stack import load_stack
+from {{ cookiecutter.package_name }}.runtime.numerics import agreement, first_batches
+from {{ cookiecutter.package_name }}.runtime.stack import load_stack
 
 from markers import MACHINE, metal_only
 
@@ -25,7 +25,7 @@ PLUGINS = installed_metal_plugins(STACK.metal_providers)
 
 @pytest.fixture
 def model(tf, compose_config):
-    from {{ cookiecutter.package_name }}.model import compile_model, recipe
+    from {{ cookiecutter.package_name }}.runtime.build import compile_model, recipe
 
     made = recipe(compose_config(), apple_silicon=True)
     net = made.build_model()
@@ -62,7 +62,7 @@ def test_one_training_step_runs_on_the_gpu(tf, model):
 
 @pytest.mark.parametrize("model_option", ["linear", "mlp"])
 def test_the_metal_gpu_computes_what_the_cpu_computes(tf, compose_config, model_option):
-    from {{ cookiecutter.package_name }}.model import recipe
+    from {{ cookiecutter.package_name }}.runtime.build import recipe
 
     cfg = compose_config(f"model={model_option}")
     x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
@@ -73,7 +73,7 @@ def test_the_metal_gpu_computes_what_the_cpu_computes(tf, compose_config, model_
 
 
 def test_the_learning_rate_takes_effect_on_the_gpu(tf, compose_config):
-    from {{ cookiecutter.package_name }}.model import recipe
+    from {{ cookiecutter.package_name }}.runtime.build import recipe
 
     cfg = compose_config("model=mlp")
     x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)

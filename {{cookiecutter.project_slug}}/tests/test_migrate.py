@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.migrate.analysis import analyse
 from {{ cookiecutter.package_name }}.migrate.dependencies import read_dependencies
 from {{ cookiecutter.package_name }}.migrate.findings import scan_all
 from {{ cookiecutter.package_name }}.migrate.recommend import recommend, stack_lines, target
-from {{ cookiecutter.package_name }}.stack import read_stack_file
+from {{ cookiecutter.package_name }}.runtime.stack import read_stack_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "legacy"
 DATA = read_stack_file()
@@ -415,8 +415,8 @@ def test_refusals_are_one_line_exit_2_and_touch_nothing(tmp_path, capsys, argume
     assert not (tmp_path / "new").exists() and tree_hash(legacy) == before
 
 
-def test_every_code_and_its_severities_are_in_the_readme():
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+def test_every_code_and_its_severities_are_in_the_migration_page():
+    readme = (Path(__file__).parents[1] / "docs" / "migration.md").read_text(encoding="utf-8")
     rows = {line.split(" | ")[0]: line for line in readme.splitlines() if line.startswith("| `")}
     for code, meaning in codes.CODES.items():
         (row,) = [line for key, line in rows.items() if f"`{code}`" in key]

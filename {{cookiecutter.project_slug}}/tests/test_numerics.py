@@ -3,12 +3,12 @@ the target side (an ignored learning rate, a perturbed activation, weights that 
 be caught and named. No fakes: TensorFlow runs every step."""
 
 import dataclasses
-from types import SimpleNamespace
 
 import pytest
 
-from {{ cookiecutter.package_name }} import numerics
-from {{ cookiecutter.package_name }}.data import DataSpec, make_regression
+from {{ cookiecutter.package_name }}.data.synthetic import make_regression
+from {{ cookiecutter.package_name }}.runtime import numerics
+from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
 from {{ cookiecutter.package_name }}.train import RunError, train
 
 REFERENCE, TARGET = "/CPU:0", "/CPU:1"
@@ -17,7 +17,7 @@ REFERENCE, TARGET = "/CPU:0", "/CPU:1"
 @pytest.fixture
 def setup(tf, compose_config):
     """(recipe, batches) for a config, as train builds them."""
-    from {{ cookiecutter.package_name }} import model as models
+    from {{ cookiecutter.package_name }}.runtime import build as models
 
     def _setup(*overrides):
         cfg = compose_config(*overrides)
@@ -50,15 +50,15 @@ def test_an_ignored_learning_rate_is_caught(tf, setup):
 
 
 def test_a_perturbed_activation_is_caught_and_the_largest_difference_named(tf, setup):
-    from {{ cookiecutter.package_name }} import model as models
+    from {{ cookiecutter.package_name }}.models import mlp
 
     recipe, batches = setup("model=mlp")
     reference_model = recipe.build_model()
     widths = [layer.units for layer in reference_model.layers[:-1]]
 
     def perturbed():  # relu 1% off, as a wrong fused MatMul + BiasAdd + Relu kernel would be
-        layers = SimpleNamespace(name="mlp", hidden_units=widths, activation=lambda t: tf.nn.relu(t) * 1.01)
-        return models.build(layers, DataSpec("synthetic", reference_model.input_shape[1:], "regression"))
+        spec = DataSpec("synthetic", reference_model.input_shape[1:], "regression")
+        return mlp.build(spec, hidden_units=widths, activation=lambda t: tf.nn.relu(t) * 1.01)
 
     result = numerics.agreement(
         tf, recipe, batches, REFERENCE, TARGET, dataclasses.replace(recipe, build_model=perturbed)
@@ -128,6 +128,6 @@ def test_a_disagreeing_device_stops_training_with_one_line(tf, compose_config, t
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith("numerics: cpu /CPU:1 disagrees with /CPU:0: a step at 2*lr moved the weights 1.00x")
-    assert "Known for the {{ cookiecutter.tensorflow_stack }} stack:" in message
+    assert "Known for the tensorflow-macos-2.16 stack:" in message
     assert "device=cpu" in message and "device.check_numerics=false" in message and "tensorflow_stack=" in message
     assert not (tmp_path / "model.keras").exists() and not (tmp_path / "metrics.json").exists()

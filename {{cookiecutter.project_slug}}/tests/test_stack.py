@@ -5,8 +5,8 @@ from importlib.metadata import PackageNotFoundError, version
 import pytest
 from packaging.requirements import Requirement
 
-from {{ cookiecutter.package_name }} import stack as stack_module
-from {{ cookiecutter.package_name }}.stack import (
+from {{ cookiecutter.package_name }}.runtime import stack as stack_module
+from {{ cookiecutter.package_name }}.runtime.stack import (
     Machine,
     load_stack,
     machine_problem,

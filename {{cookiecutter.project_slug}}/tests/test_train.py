@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.accelerator import PlacementError
-from {{ cookiecutter.package_name }}.stack import this_machine
+from {{ cookiecutter.package_name }}.runtime.accelerator import PlacementError
+from {{ cookiecutter.package_name }}.runtime.stack import this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
 
 from markers import not_on_apple_silicon
@@ -104,13 +104,40 @@ def test_a_csv_classification_run(compose_config, tmp_path):
     assert 0.0 <= metrics["final_accuracy"] <= 1.0 and (metrics["n_train"], metrics["n_validation"]) == (96, 24)
 
 
+def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compose_config, tmp_path):
+    # features on scales from 1e-3 to 1e4 and a target near 150: data.normalize (on for csv) standardises both
+    rng = np.random.default_rng(1)
+    x = (rng.random((200, 3)) * [1e-3, 1.0, 1e4]).astype(np.float32)
+    y = 150 + 40 * x[:, 0] / 1e-3 - 30 * x[:, 2] / 1e4 + rng.normal(0, 0.5, 200)
+    lines = ["small,unit,large,price"] + [f"{a:.6g},{b:.6g},{c:.6g},{t:.4f}" for (a, b, c), t in zip(x, y, strict=True)]
+    (tmp_path / "prices.csv").write_text("\n".join(lines) + "\n")
+    data = ("data=csv", f"data.path={tmp_path / 'prices.csv'}", "data.target=price", "data.validation_split=0.5")
+    quick = ("trainer.epochs=20", "trainer.verbose=0", "callbacks.tensorboard=false", "loss_curve=false")
+    metrics = train(compose_config(*data, *quick, "device.check_numerics=true"), tmp_path / "run")
+    assert metrics["numerics"]["passed"], "the numerics check builds the same wrapped model"
+
+    model = tf.keras.models.load_model(tmp_path / "run" / "model.keras")  # built-in layers: no custom objects
+    predicted = model.predict(x, verbose=0)[:, 0]
+    assert np.mean(np.abs(predicted - y)) < 0.1 * np.std(y), "raw rows in, the target's units out"
+    assert metrics["final_val_mae"] < 0.1 * np.std(y), "loss and metrics are in the target's units"
+    # the statistics come from the training rows alone
+    train_rows = np.sort(np.random.default_rng(42).permutation(200)[100:])
+    mean = model.get_layer("standardise_features").get_config()["mean"]
+    assert np.ravel(mean) == pytest.approx(x[train_rows].mean(axis=0), rel=1e-5)
+    # the configured model inside learned the standardised target (std 1), not the raw one (std ~15)
+    inner = next(layer for layer in model.layers if isinstance(layer, tf.keras.Model))
+    standardised = (x - x[train_rows].mean(axis=0)) / x[train_rows].std(axis=0)
+    assert 0.8 < float(np.std(inner.predict(standardised, verbose=0))) < 1.2
+
+
 def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
     for label, value in (("dark", 20), ("light", 230)):
         (tmp_path / "images" / label).mkdir(parents=True)
         for i in range(6):
             pixels = tf.fill((12, 10, 3), tf.constant(value + i, tf.uint8))
             tf.io.write_file(str(tmp_path / "images" / label / f"{i}.png"), tf.io.encode_png(pixels))
-    data = ("data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]")
+    (tmp_path / "images" / "light" / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # skipped: never read
+    data = ("data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]", "data.skip_bad_files=true")
     metrics = train(compose_config(*DEBUG, *data, "model=cnn", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on image batches"
     assert metrics["classes"] == ["dark", "light"] and "final_val_accuracy" in metrics

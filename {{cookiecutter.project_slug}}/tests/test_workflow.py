@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }} import bench
-from {{ cookiecutter.package_name }}.summary import collect
+from {{ cookiecutter.package_name }}.runtime.summary import collect
 from {{ cookiecutter.package_name }}.train import main
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -41,6 +41,7 @@ def logged_epochs(run_dir: Path) -> list:
         return []
 
 
+@pytest.mark.slow
 def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
     command = [
         sys.executable,
@@ -123,17 +124,16 @@ def test_bench_measures_the_cpu_and_says_why_there_is_no_accelerator_row(capsys)
 
 
 def verify_snippets() -> list:
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Verify", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.+?)```", section, flags=re.S)
+    page = (PROJECT / "docs" / "verify.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.+?)```", page, flags=re.S)
 
 
 @pytest.mark.parametrize("index", [0, 1])
-def test_the_seeds_checks_in_the_readme_run(capsys, index):
+def test_the_seeds_checks_in_docs_verify_run(capsys, index):
     snippets = verify_snippets()
     assert len(snippets) == 2
-    # the README's own code, run as written: the test is that the documented snippet works
-    exec(compile(snippets[index], f"README verify snippet {index + 1}", "exec"), {})  # noqa: S102 - see above
+    # the page's own code, run as written: the test is that the documented snippet works
+    exec(compile(snippets[index], f"docs/verify.md snippet {index + 1}", "exec"), {})  # noqa: S102 - see above
     out = capsys.readouterr().out
     if index == 0:
         assert "PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')" in out

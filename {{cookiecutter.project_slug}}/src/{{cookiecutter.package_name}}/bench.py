@@ -17,17 +17,16 @@ import sys
 import time
 
 from hydra import compose, initialize_config_module
+from hydra.core.hydra_config import HydraConfig
 
-from . import accelerator, pipelines
-from . import data as datasets
-from . import model as models
-from .stack import load_stack, this_machine
+from .runtime import accelerator, build, datasets, pipelines
+from .runtime.stack import load_stack, this_machine
 from .train import REFUSALS
 
 
 def measure(tf, target, prepared, cfg, recipe, epochs: int) -> dict:
     """Seconds per epoch on one device, after a warm-up epoch."""
-    keras = models.keras
+    keras = build.keras
 
     class EpochTimer(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -41,9 +40,9 @@ def measure(tf, target, prepared, cfg, recipe, epochs: int) -> dict:
 
     timer = EpochTimer()
     with tf.device(target.tf_device):
-        models.set_seed(cfg.seed)
-        train_data, _ = pipelines.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-        model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)
+        build.set_seed(cfg.seed)
+        train_data, _ = pipelines.pipelines(prepared, cfg.trainer.batch_size, cfg.seed)
+        model = build.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)
         model.fit(train_data, epochs=1 + epochs, verbose=0, shuffle=False, callbacks=[timer])
     timed = timer.seconds[1:]
     median = statistics.median(timed)
@@ -68,11 +67,12 @@ def no_accelerator_reason(machine, metal_plugins: list) -> str:
 
 def run(overrides: list, epochs: int) -> dict:
     with initialize_config_module(config_module=f"{__package__}.conf", version_base="1.3"):
-        cfg = compose(config_name="train", overrides=overrides)
+        cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)  # as under `train`: messages name the entries' YAML files
     machine = this_machine()
     metal_plugins = accelerator.installed_metal_plugins(load_stack().metal_providers)
     prepared = datasets.prepare(cfg.data, cfg.seed)
-    recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
+    recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec, prepared.preprocessing)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
@@ -83,8 +83,8 @@ def run(overrides: list, epochs: int) -> dict:
     targets = [accelerator.CPU] + ([best] if best != accelerator.CPU else [])
     rows = [measure(tf, target, prepared, cfg, recipe, epochs) for target in targets]
     result = {
-        "model": cfg.model.name,
-        "data": cfg.data.kind,
+        "model": cfg.model.get("name") or cfg.model._target_,
+        "data": prepared.spec.kind,
         "n_train": prepared.n_train,
         "batch_size": cfg.trainer.batch_size,
         "epochs_timed": epochs,

@@ -20,8 +20,8 @@ import sys
 import time
 from dataclasses import asdict
 
-from . import accelerator, cuda, distribute, numerics
-from .environment import (
+from .runtime import accelerator, cuda, distribute, numerics
+from .runtime.environment import (
     Finding,
     check_machine,
     check_metal_limits,
@@ -32,8 +32,8 @@ from .environment import (
     installed_versions,
     plugin_build_record,
 )
-from .signatures import REBOOTSTRAP, diagnose
-from .stack import Machine, Stack, installed, load_stack, this_machine
+from .runtime.signatures import REBOOTSTRAP, diagnose
+from .runtime.stack import Machine, Stack, installed, load_stack, this_machine
 
 
 def timing(tf, device: str, size: int = 512, repeats: int = 10) -> float:
@@ -61,8 +61,8 @@ def numerics_configs(overrides: list) -> dict:
 
 def check_numerics(tf, machine: Machine, stack: Stack, target, overrides: list, force: bool) -> tuple:
     """(findings, records): the agreement check on the configured model and on the Dense-ReLU MLP."""
-    from . import model as models
-    from .data import make_regression
+    from .data.synthetic import make_regression
+    from .runtime import build as models
 
     configs = numerics_configs(overrides)
 

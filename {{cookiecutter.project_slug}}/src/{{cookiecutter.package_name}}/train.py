@@ -21,13 +21,11 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import accelerator, artifacts, callbacks, distribute, numerics, pipelines
-from . import data as datasets
-from . import model as models
-from .artifacts import RunError
-from .data import DataError
-from .model import ModelError
-from .stack import Stack, installed, load_stack, this_machine
+from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines
+from .runtime.artifacts import RunError
+from .runtime.build import ModelError
+from .runtime.datasets import DataError
+from .runtime.stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
 REFUSALS = (
@@ -74,7 +72,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     if keras_problem:
         raise distribute.DistributeError(keras_problem)
     prepared = datasets.prepare(cfg.data, cfg.seed)
-    recipe = models.recipe(cfg, machine.apple_silicon, prepared.spec)
+    recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec, prepared.preprocessing)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     distribute.prepare_environment(cfg.distribute, cluster, stack.keras, os.environ)
@@ -111,9 +109,9 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
         distribute.describe(cfg.distribute, strategy, cluster),
     )
 
-    models.set_seed(cfg.seed, cfg.trainer.deterministic)
-    train_data, validation_data = pipelines.pipelines(prepared, cfg.data, cfg.trainer.batch_size, cfg.seed)
-    model = models.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL, strategy=strategy)
+    build.set_seed(cfg.seed, cfg.trainer.deterministic)
+    train_data, validation_data = pipelines.pipelines(prepared, cfg.trainer.batch_size, cfg.seed)
+    model = build.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL, strategy=strategy)
     replicas = distribute.replica_devices(strategy) if cfg.distribute.name != "none" else ()
     probe_device = accelerator.assert_placement(tf, model, target, replicas)
     if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
@@ -127,7 +125,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     chief = cluster is None or cluster.chief
     run_dir = output_dir if chief else Path(tempfile.mkdtemp(prefix=f"worker{cluster.index}-"))
     run_dir.mkdir(parents=True, exist_ok=True)
-    keras = models.keras
+    keras = build.keras
     try:
         epoch_log = callbacks.make_epoch_log(run_dir, keras, persist=cfg.callbacks.backup_and_restore)
         started = time.perf_counter()
@@ -170,7 +168,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "versions": {
                 "python": platform.python_version(),
                 "tensorflow": tf.__version__,
-                "keras": models.keras_version(),
+                "keras": build.keras_version(),
                 **{name: installed(name) for name in stack.metal_providers},
                 "numpy": installed("numpy"),
             },

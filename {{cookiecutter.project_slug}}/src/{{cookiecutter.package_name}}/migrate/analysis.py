@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import stack
+from ..runtime import stack
 from . import codes, recommend, resolve
 from .dependencies import read_dependencies
 from .findings import scan_all

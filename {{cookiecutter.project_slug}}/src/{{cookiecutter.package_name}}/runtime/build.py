@@ -1,8 +1,10 @@
-"""The model group (linear, mlp, cnn), the optimizer, and the loss and metrics for the data's task.
+"""The model to train: the user's model from the model entry's `_target_`, checked against the data and
+wrapped in the project's preprocessing; the optimizer; the loss and metrics for the data's task.
 
-The architecture's input shape and output size come from the data (`data.DataSpec`). Everything that
-differs between Keras 2 (tf.keras of TF <= 2.15) and Keras 3 is decided here. TensorFlow is imported on
-first use, so that `check_fits` can refuse a model that does not fit the data before that import.
+`model=NAME` selects conf/model/NAME.yaml, whose `_target_` (src/<package>/models/NAME.py for the shipped
+ones) is called with `spec=` (the data's `DataSpec`) and the file's other keys, and returns an uncompiled
+Keras model. Everything that differs between Keras 2 (tf.keras of TF <= 2.15) and Keras 3 is decided here.
+TensorFlow is imported on first use, so that `check_fits` can refuse a model entry before that import.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import os
 from functools import partial
 from importlib.metadata import version
 
-from . import data as datasets
-from .data import DataSpec
+import numpy as np
+
+from . import datasets, preprocessing, targets
+from .datasets import DataSpec
 from .numerics import Recipe
 from .stack import installed
 
-MODELS = ("linear", "mlp", "cnn")
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
 TASK_LOSS = {"regression": "mse", "classification": "sparse_categorical_crossentropy"}
 TASK_METRICS = {"regression": ["mae"], "classification": ["accuracy"]}
@@ -51,37 +54,42 @@ def keras_major() -> int:
     return int(keras_version().split(".")[0])
 
 
-def check_fits(cfg, spec: DataSpec) -> None:
-    """Refuse a model the data cannot feed (no TensorFlow needed)."""
-    if cfg.name not in MODELS:
-        raise ModelError(f"model={cfg.name} is unknown; choose model={', model='.join(MODELS)}.")
-    if cfg.name == "cnn" and not spec.is_images:
-        raise ModelError(
-            f"model=cnn needs images (data=images), but data={spec.kind} gives rows of {spec.input_shape[0]} "
-            "numbers; use model=mlp or model=linear."
-        )
+def check_fits(cfg) -> None:
+    """Refuse a model entry whose `_target_` cannot be imported (no TensorFlow needed: its module is found,
+    not imported, since importing it imports Keras)."""
+    targets.importable(cfg, "model", ModelError)
 
 
-def build(cfg, spec: DataSpec):
-    """A fresh, uncompiled model of the configured architecture for this data."""
-    check_fits(cfg, spec)
+def build(cfg, spec: DataSpec, stats: preprocessing.Statistics | None = None, probabilities: bool = True):
+    """A fresh, uncompiled model of the configured entry for this data, with the preprocessing around it
+    (`stats`: the training rows' statistics, preprocessing.py). `probabilities`: a classifier must end in a
+    softmax (the task's default loss takes probabilities)."""
     keras = _keras()
-    layers = [keras.Input(shape=spec.input_shape)]
-    if spec.is_images:
-        layers.append(keras.layers.Rescaling(1.0 / 255))
-    if cfg.name == "cnn":
-        for filters in cfg.filters:
-            layers += [
-                keras.layers.Conv2D(filters, cfg.kernel_size, padding="same", activation=cfg.activation),
-                keras.layers.MaxPooling2D(),
-            ]
-        layers.append(keras.layers.GlobalAveragePooling2D())
-    elif spec.is_images:
-        layers.append(keras.layers.Flatten())
-    layers += [keras.layers.Dense(width, activation=cfg.activation) for width in cfg.hidden_units]
-    # The seed's model is exactly Dense(1) on the inputs; classification puts a softmax over the classes.
-    layers.append(keras.layers.Dense(spec.n_outputs, activation="softmax" if spec.task == "classification" else None))
-    return keras.Sequential(layers)
+    made = targets.call(targets.resolve(cfg, "model", ModelError), cfg, "model", spec=spec)
+    check_model(keras, made, spec, f"{targets.config_file('model')}: _target_ {cfg._target_}", probabilities)
+    return preprocessing.wrap(keras, made, spec, stats or preprocessing.Statistics())
+
+
+def check_model(keras, model, spec: DataSpec, source: str, probabilities: bool) -> None:
+    """The entry returned a Keras model whose output fits the task: one value per example for regression,
+    one probability per class for classification. Checked on a batch of two random examples."""
+    if not isinstance(model, keras.Model):
+        raise ModelError(
+            f"{source} returned a {type(model).__name__}, not a Keras model (Sequential, functional, or a "
+            "subclass of keras.Model)."
+        )
+    inputs = np.random.default_rng(0).random((2, *spec.input_shape), dtype=np.float32)
+    outputs = np.asarray(model(inputs, training=False))
+    wanted = f"({spec.n_outputs},)" + (" (one probability per class)" if spec.task == "classification" else "")
+    if outputs.shape != (2, spec.n_outputs):
+        raise ModelError(
+            f"{source} gives outputs of shape {outputs.shape[1:]} per example; the data's {spec.task} needs {wanted}."
+        )
+    if spec.task == "classification" and probabilities:
+        if outputs.min() < 0 or not np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3):
+            raise ModelError(f"{source} must end in a softmax: its outputs are not one probability per class.")
+    elif spec.task == "regression" and np.all(outputs == 1.0):
+        raise ModelError(f"{source} outputs a constant 1 (a softmax over one unit?); regression needs a linear output.")
 
 
 def make_optimizer(name: str, apple_silicon: bool = False, **params):
@@ -93,19 +101,25 @@ def make_optimizer(name: str, apple_silicon: bool = False, **params):
     return getattr(family, OPTIMIZERS[name])(**params)
 
 
-def recipe(cfg, apple_silicon: bool, spec: DataSpec | None = None) -> Recipe:
+def recipe(
+    cfg, apple_silicon: bool, spec: DataSpec | None = None, stats: preprocessing.Statistics | None = None
+) -> Recipe:
     """The configured model, optimizer and loss for the data's task, made fresh on demand: for training,
-    and for the numerics check, which needs copies of them on two devices. Without `spec`, the configured
-    data is read to find it."""
-    spec = spec or datasets.prepare(cfg.data, cfg.seed).spec
-    check_fits(cfg.model, spec)
+    and for the numerics check, which needs copies of them on two devices. The model is wrapped in the data's
+    preprocessing (`stats`, the training rows' statistics). Without `spec`, the configured data is read to
+    find both."""
+    if spec is None:
+        prepared = datasets.prepare(cfg.data, cfg.seed)
+        spec, stats = prepared.spec, prepared.preprocessing
+    check_fits(cfg.model)
+    loss = TASK_LOSS[spec.task] if cfg.trainer.loss == "auto" else cfg.trainer.loss
     params = {key: value for key, value in cfg.optimizer.items() if key not in ("name", "learning_rate")}
     return Recipe(
-        build_model=partial(build, cfg.model, spec),
+        build_model=partial(build, cfg.model, spec, stats, probabilities=cfg.trainer.loss == "auto"),
         make_optimizer=lambda learning_rate: make_optimizer(
             cfg.optimizer.name, apple_silicon=apple_silicon, learning_rate=learning_rate, **params
         ),
-        loss=TASK_LOSS[spec.task] if cfg.trainer.loss == "auto" else cfg.trainer.loss,
+        loss=loss,
         learning_rate=cfg.optimizer.learning_rate,
     )
 

@@ -110,8 +110,8 @@ def check_metal_limits(stack: Stack, versions: dict) -> Finding | None:
             "metal limits",
             "info",
             f"with tensorflow-metal-plugin and TensorFlow {tf_minor} the optimizer updates run on the CPU (training "
-            f"on Metal is still correct, and may be slower than the CPU: `python -m {__package__}.bench` measures "
-            "it); fixed upstream for TensorFlow 2.22",
+            "on Metal is still correct, and may be slower than the CPU: "
+            f"`python -m {__package__.rpartition('.')[0]}.bench` measures it); fixed upstream for TensorFlow 2.22",
         )
     return None
 

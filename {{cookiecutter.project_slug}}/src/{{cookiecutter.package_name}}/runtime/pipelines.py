@@ -1,11 +1,12 @@
-"""The tf.data pipelines of prepared data (data.py checks and prepares it without TensorFlow): seeded
-reshuffling every epoch, batches gathered from tensors held in memory once, prefetch."""
+"""The tf.data pipelines of prepared data (a data loader checks and prepares it without TensorFlow): seeded
+reshuffling every epoch, batches gathered from tensors held in memory once, prefetch; and the pipelines of
+an image folder, which the images loader asks for."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .data import Prepared
+from .datasets import Prepared
 
 # Up to this many rows, an epoch's order comes from a shuffle buffer of row numbers: cheap to build (it
 # took ~0.2 s of the seed preset's start-up less than the permutation pipeline, profiled 2026-11-28) and
@@ -13,12 +14,12 @@ from .data import Prepared
 SHUFFLE_BUFFER_UP_TO = 20_000
 
 
-def pipelines(prepared: Prepared, cfg, batch_size: int, seed: int) -> tuple:
+def pipelines(prepared: Prepared, batch_size: int, seed: int) -> tuple:
     """(training, validation or None) tf.data pipelines; the training one reshuffles every epoch, seeded."""
     import tensorflow as tf
 
-    if prepared.folder is not None:
-        return image_pipelines(prepared, cfg, batch_size, seed)
+    if prepared.make_pipelines is not None:
+        return prepared.make_pipelines(batch_size, seed)
     x = tf.constant(prepared.x)  # the cache: held in memory once, as tensors the batches are gathered from
     y = tf.constant(prepared.y)
     validation = None
@@ -71,25 +72,28 @@ def permuted_batches(tf, rows, batch_size: int, seed: int):
     return epoch_seeds.flat_map(permuted).apply(tf.data.experimental.assert_cardinality(n_batches))
 
 
-def image_pipelines(prepared: Prepared, cfg, batch_size: int, seed: int) -> tuple:
-    from .model import keras
+def image_pipelines(
+    folder, class_names, color_mode: str, image_size, validation_split: float, batch_size: int, seed: int
+) -> tuple:
+    """(training, validation or None) pipelines of an image folder, one sub-folder per class."""
+    from .build import keras
 
     options = {
         "labels": "inferred",
         "label_mode": "int",
-        "class_names": list(prepared.spec.class_names),
-        "color_mode": cfg.color_mode,
-        "image_size": tuple(prepared.spec.input_shape[:2]),
+        "class_names": list(class_names),
+        "color_mode": color_mode,
+        "image_size": tuple(image_size),
         "batch_size": batch_size,
         "shuffle": True,
         "seed": seed,
     }
-    if prepared.validation_split:
+    if validation_split:
         train, validation = keras.utils.image_dataset_from_directory(
-            str(prepared.folder), validation_split=prepared.validation_split, subset="both", **options
+            str(folder), validation_split=validation_split, subset="both", **options
         )
     else:
-        train, validation = keras.utils.image_dataset_from_directory(str(prepared.folder), **options), None
+        train, validation = keras.utils.image_dataset_from_directory(str(folder), **options), None
     # Decode each image once (cache), then reshuffle the decoded batches each epoch.
     import tensorflow as tf
 

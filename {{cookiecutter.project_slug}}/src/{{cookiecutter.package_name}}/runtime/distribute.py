@@ -14,7 +14,7 @@ nothing more.
 Keras 3 before 3.8 trains wrong under MirroredStrategy with more than one replica (keras-team/keras#19891):
 each replica's loss is the mean over its own part of the batch and the replicas' gradients are summed, so
 N replicas train like one device at N times the learning rate. Keras 3.8.0 divides each replica's loss by
-N (keras-team/keras#20609, #20610). Measured here (see Scaling out in README.md); such a run is refused.
+N (keras-team/keras#20609, #20610). Measured here (see docs/scaling-out.md); such a run is refused.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def legacy_keras_problem(name: str, keras_major: int, tensorflow: str, tf_keras:
     return (
         f"distribute=multi_worker: Keras 3's model.fit fails under MultiWorkerMirroredStrategy "
         f"(keras-team/keras#20585), so this stack trains it with tf-keras {wanted}.x (Keras 2) and {found}: "
-        "run `python3 bootstrap.py`, which installs requirements-tf-keras.lock (see Scaling out in README.md), "
+        "run `python3 bootstrap.py`, which installs requirements-tf-keras.lock (see docs/scaling-out.md), "
         "or use the keras2-legacy stack, or distribute=mirrored on one machine."
     )
 
@@ -112,7 +112,7 @@ def mirrored_keras_problem(name: str, replicas: int, keras: str | None) -> str |
     return (
         f"distribute=mirrored on {replicas} devices: Keras {keras} sums the replicas' gradients of per-replica "
         f"mean losses, so it would train like one device at {replicas}x the learning rate (keras-team/keras#19891, "
-        "fixed in Keras 3.8.0; measured: see Scaling out in README.md). Train on one device (distribute=none, "
+        "fixed in Keras 3.8.0; measured: see docs/scaling-out.md). Train on one device (distribute=none, "
         "or a single entry in distribute.devices); Keras 3.8 or newer (this stack's Linux lock) trains several."
     )
 

@@ -1,6 +1,6 @@
 """Does the accelerator compute what the CPU computes? Placement proves where the model runs, not that
 the numbers are right: tensorflow-metal has trained with every variable on the GPU and the learning rate
-ignored, or a fused MatMul + BiasAdd + Relu off by tens of units (see the project README).
+ignored, or a fused MatMul + BiasAdd + Relu off by tens of units (see docs/numerics.md).
 
 The check builds two copies of the configured model with identical initial weights, one on a reference
 device (the CPU) and one on the target, and runs on both, on identical batches and inside `tf.function`
