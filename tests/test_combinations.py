@@ -83,8 +83,8 @@ def test_every_combination_has_exactly_its_files_all_rendered_and_parsing(baked)
         assert files_of(project) == expected_files(answers), answers
         for name in files_of(project):
             path = project / name
-            if path.is_relative_to(project / "tests" / "fixtures"):
-                continue  # legacy projects for the migration tests: old, broken code on purpose
+            if path.is_relative_to(project / "tests" / "fixtures") or path.suffix == ".gz":
+                continue  # legacy projects for the migration tests (old code on purpose); the API snapshot
             try:
                 assert_rendered_and_parsing(path.suffix, path.read_text(encoding="utf-8"))
             except Exception as error:

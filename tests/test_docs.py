@@ -84,7 +84,8 @@ def test_the_readmes_say_which_keras_each_platform_gets_and_that_both_are_tested
         assert f"{locked_keras(stack_id, 'apple_silicon')} against {locked_keras(stack_id, 'linux_x86_64')}" in tested
     assert "tests/test_project.py" in tested and "bisect_mirrored_keras.py" in tested
     for stack_id, stack in STACKS["stacks"].items():
-        readme = (bake(tmp_path / stack_id, tensorflow_stack=stack_id) / "README.md").read_text(encoding="utf-8")
+        project = bake(tmp_path / stack_id, tensorflow_stack=stack_id)
+        readme = (project / "docs" / "stack.md").read_text(encoding="utf-8")
         section = readme[readme.index("**Keras per platform:**") :]
         for platform, requirements in stack["requirements"].items():
             label = STACKS["platforms"][platform]["label"]

@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.migrate import api, apply, codemods, codes,
 from {{ cookiecutter.package_name }}.migrate.__main__ import main
 from {{ cookiecutter.package_name }}.migrate.analysis import analyse
 from {{ cookiecutter.package_name }}.migrate.recommend import recommend
-from {{ cookiecutter.package_name }}.stack import read_stack_file
+from {{ cookiecutter.package_name }}.runtime.stack import read_stack_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "legacy"
 DATA = read_stack_file()
