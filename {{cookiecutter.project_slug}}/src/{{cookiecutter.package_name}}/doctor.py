@@ -23,6 +23,7 @@ from dataclasses import asdict
 from . import accelerator, cuda, numerics
 from .environment import (
     Finding,
+    check_bytecode,
     check_machine,
     check_metal_limits,
     check_metal_pair,
@@ -31,6 +32,7 @@ from .environment import (
     check_xla,
     installed_versions,
     plugin_build_record,
+    tensorflow_source,
 )
 from .signatures import REBOOTSTRAP, diagnose
 from .stack import Machine, Stack, installed, load_stack, this_machine
@@ -176,6 +178,7 @@ def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
         None,
         [check_metal_limits(stack, versions), check_metal_switch(machine, os.environ), check_xla(machine, os.environ)],
     )
+    findings += filter(None, [check_bytecode(os.environ, tensorflow_source())])
     records = {}
     if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):
         tf_findings, records = check_tensorflow(machine, stack, versions, list(overrides), force_numerics)
