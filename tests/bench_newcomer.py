@@ -12,7 +12,7 @@ Each sequence starts from nothing in a new folder and times, as the README's qui
 Every step runs with PYTHONDONTWRITEBYTECODE=1 (as in many shells and container images: no process writes
 .pyc files) or without it (the first processes write them). --before DIR adds the same sequences for another
 checkout of the template (e.g. the commit before a change) as rows of their own. Sequences run interleaved,
-N rounds; the table holds the medians.
+N rounds, the order rotated each round; the table holds the medians.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def main() -> None:
     configs = [(name, flag) for name in templates for flag in (True, False)]
     times = {config: [] for config in configs}
     for round_number in range(1, args.rounds + 1):
-        for name, flag in configs:
+        start = round_number % len(configs)  # the order rotates, so no configuration always runs first or last
+        for name, flag in configs[start:] + configs[:start]:
             times[name, flag].append(sequence(templates[name], flag))
             print(
                 f"round {round_number}, {name}, PYTHONDONTWRITEBYTECODE {'=1' if flag else 'unset'}: "
