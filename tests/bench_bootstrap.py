@@ -4,7 +4,8 @@
 
 Bakes the default project, warms each installer's cache with one untimed bootstrap, then times
 `python bootstrap.py --installer uv|pip` into a fresh .venv N times each (venv + locked stack + project
-+ the closing doctor, whose TensorFlow import costs both the same) and prints the medians side by side.
++ the closing doctor) and prints the medians side by side. Both installers write bytecode (pip by default,
+uv with bootstrap's --compile-bytecode), so the doctor's TensorFlow import costs both the same.
 """
 
 from __future__ import annotations

@@ -50,7 +50,8 @@ def bootstrapped_run(tmp_path_factory) -> tuple:
     decoy = base / "decoy-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(decoy)], check=True)
     before = sorted(p.relative_to(decoy) for p in decoy.rglob("*"))
-    env = env_with_uv() | {"VIRTUAL_ENV": str(decoy)}
+    # PYTHONDONTWRITEBYTECODE=1 as in many shells and container images: only the installer writes bytecode.
+    env = env_with_uv() | {"VIRTUAL_ENV": str(decoy), "PYTHONDONTWRITEBYTECODE": "1"}
     # A copy: cookiecutter renders answers as Jinja, and the template's own path holds "{{cookiecutter...}}".
     legacy = shutil.copytree(LEGACY_FIXTURES / "keras24_gpu", base / "legacy projects" / "keras 2.4")
     result = bake_cli(base / "out", "bootstrap=auto", f"legacy_project={legacy}", env=env)

@@ -248,6 +248,7 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
         encoding="utf-8"
     )
     assert pyproject["tool"]["uv"]["environments"] == [STACKS["platforms"][p]["marker"] for p in stack["requirements"]]
+    assert pyproject["tool"]["uv"]["compile-bytecode"] is True  # a user's own `uv pip install` / `uv sync` too
     lock = (project / "requirements.lock").read_text(encoding="utf-8")
     assert lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.txt").read_text(
         encoding="utf-8"

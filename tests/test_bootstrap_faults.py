@@ -117,6 +117,21 @@ def test_a_tampered_lock_says_the_download_differs_and_a_restored_one_completes(
         assert_completes(project)
 
 
+def test_tensorflow_gets_bytecode_where_python_writes_none_and_a_rerun_compiles_an_older_venv(project):
+    """With PYTHONDONTWRITEBYTECODE=1 only the installer writes .pyc files; a .venv an earlier bootstrap filled
+    without them (uv before --compile-bytecode) gets the stack reinstalled, with bytecode, by a re-run. (pip cannot
+    install the project offline here; its flags are checked in test_options.py.)"""
+    (project / "requirements.lock").write_text(fake_lock(project.parents[1] / "packages", PINS | {"tensorflow": "0.1"}))
+    env = offline_env(project, PYTHONDONTWRITEBYTECODE="1")
+    assert "reinstalling" not in assert_completes(project, "--installer", "uv", env=env)
+    cache = project / ".venv" / "lib" / "python3.11" / "site-packages" / "tensorflow" / "__pycache__"
+    assert list(cache.glob("__init__.cpython-311*.pyc")), "TensorFlow's package was installed without bytecode"
+    shutil.rmtree(cache)
+    out = assert_completes(project, "--installer", "uv", env=env)
+    assert "TensorFlow in .venv has no compiled bytecode: reinstalling the locked stack to compile it" in out
+    assert list(cache.glob("__init__.cpython-311*.pyc"))
+
+
 def installer_child(pid: int) -> int:
     """The process bootstrap.py runs the install in (Linux /proc: the template's suite runs on Linux)."""
     (child,) = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()

@@ -171,6 +171,31 @@ def test_bootstrap_installs_the_jupyter_overlay_with_the_lock_in_one_hash_checke
     assert commands[2][-2:] == ["-e", "."]
 
 
+@pytest.mark.parametrize(("installer", "reinstall"), [(["uv"], "--reinstall"), (None, "--force-reinstall")])
+def test_bootstrap_compiles_bytecode_and_reinstalls_a_tensorflow_installed_without(
+    tmp_path, monkeypatch, installer, reinstall
+):
+    """uv is asked for bytecode at every install (pip writes it unasked); a reused .venv whose TensorFlow has
+    none (an earlier bootstrap's uv install) gets the locked stack reinstalled, which compiles it."""
+    import py_compile
+
+    bootstrap = load_bootstrap(bake(tmp_path))
+    commands = []
+    monkeypatch.setattr(bootstrap, "run", lambda step, command, hint="": commands.append([str(c) for c in command]))
+    (bootstrap.VENV / "bin").mkdir(parents=True)
+    bootstrap.VENV_PYTHON.symlink_to(sys.executable)
+    tensorflow = bootstrap.VENV / "lib" / "python3.11" / "site-packages" / "tensorflow" / "__init__.py"
+    tensorflow.parent.mkdir(parents=True)
+    tensorflow.write_text("")
+    stack, machine = bootstrap.stack_info.load_stack(), bootstrap.stack_info.Machine("Linux", "x86_64", False, "")
+    bootstrap.install(installer, stack, machine)
+    py_compile.compile(str(tensorflow), doraise=True)
+    bootstrap.install(installer, stack, machine)
+    installs = [command for command in commands if "install" in command]
+    assert [reinstall in command for command in installs if "--require-hashes" in command] == [True, False]
+    assert all(("--compile-bytecode" in command) == bool(installer) for command in installs)
+
+
 def test_make_locks_overlay_is_what_the_full_export_adds(tmp_path):
     """`make lock`'s last step (bootstrap.py --overlay) on the shipped locks: the overlay of base+overlay
     over base is the overlay itself."""

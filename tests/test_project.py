@@ -156,6 +156,16 @@ def test_bootstrap_ended_with_a_healthy_doctor(bootstrapped_output):
     assert "verdict: healthy: expected cpu" in bootstrapped_output
 
 
+def test_tensorflow_is_compiled_though_bootstrap_ran_where_python_writes_no_bytecode(bootstrapped, bootstrapped_output):
+    """conftest bootstraps with PYTHONDONTWRITEBYTECODE=1: uv compiled every module of TensorFlow's package at
+    install, so no process importing it compiles it again, and the closing doctor had nothing to say about it."""
+    (package,) = (bootstrapped / ".venv" / "lib").glob("python3*/site-packages/tensorflow")
+    sources = {path.parent / path.stem for path in package.rglob("*.py")}
+    compiled = {path.parent.parent / path.name.split(".")[0] for path in package.rglob("__pycache__/*.pyc")}
+    assert sources and not sources - compiled, sorted(sources - compiled)[:5]
+    assert "PYTHONDONTWRITEBYTECODE is set" not in bootstrapped_output
+
+
 def test_the_venv_is_built_on_a_real_interpreter_not_a_throwaway_env(bootstrapped_output):
     # cookiecutter may run inside a tool's temporary venv (uvx, uv run): .venv must not depend on it.
     chosen = re.search(r"; Python [\d.]+ at (.+?); installer", bootstrapped_output).group(1)

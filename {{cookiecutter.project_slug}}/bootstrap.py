@@ -173,7 +173,10 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> N
     if not lock_file.exists():
         raise BootstrapError(f"{lock_file.name} is missing: restore it from version control or run `make lock`.")
     if installer:
-        pip, rebuild = installer + ["pip", "install", "--python", VENV_PYTHON], ["--reinstall", "--no-cache"]
+        # uv writes no bytecode unless asked (pip does): without it, where PYTHONDONTWRITEBYTECODE is set,
+        # every process compiles TensorFlow's sources again (import tensorflow takes about twice as long).
+        pip = installer + ["pip", "install", "--compile-bytecode", "--python", VENV_PYTHON]
+        rebuild = ["--reinstall", "--no-cache"]
     else:
         has_pip = [VENV_PYTHON, "-m", "pip", "--version"]
         if subprocess.run(has_pip, capture_output=True).returncode != 0:  # noqa: S603 - .venv's own Python
@@ -190,7 +193,10 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> N
         lock = Path(tmp) / lock_file.name
         lock.write_text(locked)
         requirements = [arg for path in [lock, *locks.overlay_locks()] for arg in ("-r", path)]
-        run("installing the locked stack (hashes checked)", pip + ["--require-hashes", *requirements])
+        again = rebuild[:1] if faults.tensorflow_uncompiled(VENV) else []  # --reinstall (uv) / --force-reinstall
+        if again:  # an earlier bootstrap installed without compiling: a reinstall compiles
+            say("TensorFlow in .venv has no compiled bytecode: reinstalling the locked stack to compile it")
+        run("installing the locked stack (hashes checked)", pip + again + ["--require-hashes", *requirements])
     if locks.TF_KERAS_LOCK.exists():
         tf_keras = ["--no-deps", "--require-hashes", "-r", locks.TF_KERAS_LOCK]
         run("installing tf-keras for distribute=multi_worker (hashes checked, no dependencies)", pip + tf_keras)

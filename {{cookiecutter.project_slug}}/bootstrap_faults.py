@@ -6,7 +6,7 @@ Standard library only, loaded by bootstrap.py from beside it (it runs before any
   the lock (hash mismatch), the installer was killed by a signal;
 - the .venv's health: a venv is reused only when its Python still runs, is the Python it was made with,
   and an earlier bootstrap finished installing into it (the completion marker below); anything else is
-  rebuilt, never installed into;
+  rebuilt, never installed into; a reused one whose TensorFlow lacks compiled bytecode gets the stack reinstalled;
 - a project folder that cannot be written.
 """
 
@@ -163,3 +163,11 @@ def venv_problem(venv: Path, running: tuple | None, target: tuple) -> str | None
     if not (venv / COMPLETE_MARKER).exists():
         return "an earlier set-up did not finish installing into it (interrupted, killed or failed)"
     return None
+
+
+def tensorflow_uncompiled(venv: Path) -> bool:
+    """Whether .venv holds TensorFlow without compiled bytecode (no .pyc of its __init__): installed by uv without
+    --compile-bytecode, as bootstrap did before it asked for it. Where PYTHONDONTWRITEBYTECODE is set, every process
+    then compiles TensorFlow's sources again; the doctor says so from inside .venv (environment.check_bytecode)."""
+    inits = list(venv.glob("lib/python3*/site-packages/tensorflow/__init__.py"))
+    return bool(inits) and not any(list(init.parent.glob("__pycache__/__init__.*.pyc")) for init in inits)

@@ -99,3 +99,24 @@ def test_tf_disable_metal_is_a_problem_on_apple_silicon():
     assert environment.check_metal_switch(APPLE_SILICON, {}) is None
     assert environment.check_metal_switch(APPLE_SILICON, {"TF_DISABLE_METAL": "0"}) is None
     assert environment.check_metal_switch(LINUX, {"TF_DISABLE_METAL": "1"}) is None
+
+
+def test_tensorflow_without_bytecode_where_python_writes_none_is_named_with_the_cure(tmp_path):
+    import py_compile
+
+    init = tmp_path / "tensorflow" / "__init__.py"
+    init.parent.mkdir()
+    init.write_text("")
+    never_cached = {"PYTHONDONTWRITEBYTECODE": "1"}
+    finding = environment.check_bytecode(never_cached, str(init))
+    assert finding.status == "info" and "PYTHONDONTWRITEBYTECODE is set" in finding.detail
+    assert "re-run `python3 bootstrap.py`" in finding.detail and finding.cure == "python3 bootstrap.py"
+    assert environment.check_bytecode({}, str(init)) is None  # the first import writes the bytecode itself
+    assert environment.check_bytecode({"PYTHONDONTWRITEBYTECODE": ""}, str(init)) is None  # empty is unset
+    assert environment.check_bytecode(never_cached, None) is None  # no TensorFlow: check_versions says so
+    py_compile.compile(str(init), doraise=True)  # the .pyc an install with bytecode writes
+    assert environment.check_bytecode(never_cached, str(init)) is None
+
+
+def test_tensorflows_package_is_found_in_this_environment():
+    assert environment.tensorflow_source().endswith("/tensorflow/__init__.py")

@@ -23,6 +23,7 @@ from dataclasses import asdict
 from .runtime import accelerator, cuda, distribute, numerics
 from .runtime.environment import (
     Finding,
+    check_bytecode,
     check_machine,
     check_metal_limits,
     check_metal_pair,
@@ -31,6 +32,7 @@ from .runtime.environment import (
     check_xla,
     installed_versions,
     plugin_build_record,
+    tensorflow_source,
 )
 from .runtime.signatures import REBOOTSTRAP, diagnose
 from .runtime.stack import Machine, Stack, installed, load_stack, this_machine
@@ -198,6 +200,7 @@ def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
             check_tf_keras(stack, installed("tf-keras")),
         ],
     )
+    findings += filter(None, [check_bytecode(os.environ, tensorflow_source())])
     records = {}
     if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):
         tf_findings, records = check_tensorflow(machine, stack, versions, list(overrides), force_numerics)

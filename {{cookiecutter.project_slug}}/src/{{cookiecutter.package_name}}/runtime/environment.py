@@ -6,6 +6,7 @@ Plain functions of facts (versions, environment variables, a Machine), so the te
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -148,3 +149,25 @@ def check_xla(machine: Machine, environ: dict) -> Finding | None:
     if machine.apple_silicon and "auto_jit" in flags:
         return Finding("xla", "problem", f"TF_XLA_FLAGS={flags}: {XLA_ON_METAL}", XLA_CURE)
     return None
+
+
+def tensorflow_source() -> str | None:
+    """The file of TensorFlow's package __init__ in this environment (found, not imported), or None."""
+    spec = importlib.util.find_spec("tensorflow")
+    return spec.origin if spec is not None and spec.has_location else None
+
+
+def check_bytecode(environ: dict, tensorflow_init: str | None) -> Finding | None:
+    """PYTHONDONTWRITEBYTECODE keeps Python from writing the bytecode it compiles, so without the .pyc files an
+    install writes, every process compiles TensorFlow's sources again (import tensorflow takes about twice as long)."""
+    if not environ.get("PYTHONDONTWRITEBYTECODE") or tensorflow_init is None:
+        return None
+    if Path(importlib.util.cache_from_source(tensorflow_init)).exists():
+        return None
+    return Finding(
+        "bytecode",
+        "info",
+        "PYTHONDONTWRITEBYTECODE is set and TensorFlow here has no compiled bytecode, so every run compiles it again "
+        f"(import tensorflow takes about twice as long): re-run `{REBOOTSTRAP}`, which installs with bytecode",
+        REBOOTSTRAP,
+    )
