@@ -54,6 +54,7 @@ EXPECTED_FILES = {
     "docs/ci.md",
     "docs/migration.md",
     "docs/numerics.md",
+    "docs/runs.md",
     "docs/scaling-out.md",
     "docs/stack.md",
     "docs/troubleshooting.md",

@@ -128,6 +128,6 @@ def test_a_disagreeing_device_stops_training_with_one_line(tf, compose_config, t
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith("numerics: cpu /CPU:1 disagrees with /CPU:0: a step at 2*lr moved the weights 1.00x")
-    assert "Known for the tensorflow-macos-2.16 stack:" in message
+    assert "Known for the {{ cookiecutter.tensorflow_stack }} stack:" in message
     assert "device=cpu" in message and "device.check_numerics=false" in message and "tensorflow_stack=" in message
     assert not (tmp_path / "model.keras").exists() and not (tmp_path / "metrics.json").exists()

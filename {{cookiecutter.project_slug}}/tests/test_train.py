@@ -144,6 +144,17 @@ def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
     assert (metrics["n_train"], metrics["n_validation"]) == (10, 2)
 
 
+def test_an_npz_file_of_images_trains_the_cnn(compose_config, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 8, 8, 1), dtype=np.float32)
+    y = (x.mean(axis=(1, 2, 3)) > 0.5).astype(np.int64)
+    np.savez(tmp_path / "pictures.npz", x=x, y=y)
+    data = ("data=npz", f"data.path={tmp_path / 'pictures.npz'}", "callbacks.tensorboard=false")
+    metrics = train(compose_config(*DEBUG, *data, "model=cnn"), tmp_path / "run")
+    assert metrics["task"] == "classification" and metrics["classes"] == ["0", "1"]
+    assert (metrics["n_train"], metrics["n_validation"]) == (32, 8) and "final_val_accuracy" in metrics
+
+
 def test_bad_data_and_models_are_refused_in_one_line(monkeypatch, capsys, tmp_path):
     missing = tmp_path / "missing.csv"
     line = refusal(
