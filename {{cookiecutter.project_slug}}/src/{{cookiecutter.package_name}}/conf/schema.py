@@ -170,6 +170,7 @@ def check(cfg: DictConfig) -> None:
             type_open_group(cfg[group], group, keys)
     for path, spec in schema_keys():
         value = OmegaConf.select(cfg, path, default=None, throw_on_missing=False)
+        value = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
         test = spec.metadata.get("check")
         problem = test(value) if test and value not in (None, MISSING) else None
         if problem:
@@ -195,7 +196,7 @@ def type_open_group(node, group: str, keys: type) -> None:
 
 def type_error(path: str, value, error: ValidationError) -> str:
     """OmegaConf's "Value 'abc' of type 'str' could not be converted to Integer", in one line with the key."""
-    return f"{path}={render(value)}: {str(error).splitlines()[0]}."
+    return f"{path}={render(value)}: {str(error).splitlines()[0].rstrip('.')}."
 
 
 def schema_keys():
