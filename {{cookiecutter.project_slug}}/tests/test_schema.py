@@ -142,10 +142,10 @@ def test_the_open_groups_keep_the_users_keys_and_get_no_defaults(compose_config)
 
 
 def test_the_readme_table_is_the_schemas(compose_config):
-    """The README's configuration table is `python -m <package>.conf.schema`: the keys, types and meanings of
+    """The README's configuration table is `python -m <package>.conf`: the keys, types and meanings of
     conf/schema.py, with the values of the default config that `--cfg job` prints."""
     table = schema.table(compose_config())
-    assert table in README.read_text(encoding="utf-8"), "paste the output of python -m {{ cookiecutter.package_name }}.conf.schema"
+    assert table in README.read_text(encoding="utf-8"), "paste the output of python -m {{ cookiecutter.package_name }}.conf"
     for path, _ in SCHEMA_KEYS:
         assert f"| `{path}` |" in table
     assert "| `trainer.epochs` | int | `10` |" in table and OmegaConf.select(compose_config(), "trainer.epochs") == 10

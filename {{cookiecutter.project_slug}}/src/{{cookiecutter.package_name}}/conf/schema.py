@@ -8,8 +8,8 @@ and the top-level keys are the ones here: their YAML files set only what an opti
 
 The model, data and optimizer groups stay open: their entries take the user's own keys (a `_target_`
 callable's parameters, a Keras optimizer's arguments). For them the schema types only the keys the
-project reads, when an entry gives them (`OPEN`). `python -m <package>.conf.schema` prints the README's
-configuration table, which a test keeps equal to it.
+project reads, when an entry gives them (`OPEN`). `python -m <package>.conf` prints the README's
+configuration table (`table`), which a test keeps equal to it.
 
 To add a key: one field in its dataclass, with its default, its meaning and (when it has one) its range.
 """
@@ -237,9 +237,3 @@ GROUPS = {
     **OPEN,
 }
 
-
-if __name__ == "__main__":  # python -m <package>.conf.schema: the README's table, from the default config
-    from hydra import compose, initialize_config_module
-
-    with initialize_config_module(config_module=__package__, version_base="1.3"):
-        print(table(compose(config_name="train")), end="")
