@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
+from {{ cookiecutter.package_name }}.conf.schema import ConfigError
 from {{ cookiecutter.package_name }}.data.synthetic import make_regression
 from {{ cookiecutter.package_name }}.runtime import numerics
 from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
-from {{ cookiecutter.package_name }}.conf.schema import ConfigError
 from {{ cookiecutter.package_name }}.train import train
 
 REFERENCE, TARGET = "/CPU:0", "/CPU:1"

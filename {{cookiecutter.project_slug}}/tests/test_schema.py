@@ -3,7 +3,7 @@ and before Hydra makes the run directory (conf/schema.py, runtime/preflight.py).
 
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import pytest
 from omegaconf import OmegaConf
@@ -75,9 +75,7 @@ def wrong_values(annotation) -> list:
         return ["abc"]
     if annotation is str:
         return ["[1,2]"]
-    if annotation in (List[str], Optional[List[str]]):
-        return ["abc"]
-    if annotation == Optional[int]:
+    if annotation in (list[str], list[str] | None, int | None):
         return ["abc"]
     assert annotation is Any, annotation
     return ["[[1]]"]  # an `any` key takes a word or a list of names: a list of lists is none of them

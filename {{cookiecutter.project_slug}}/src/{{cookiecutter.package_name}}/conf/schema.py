@@ -15,8 +15,9 @@ To add a key: one field in its dataclass, with its default, its meaning and (whe
 """
 
 import math
+import types
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, List, Optional, Union, get_args, get_origin
+from typing import Any, Union, get_args, get_origin
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -47,7 +48,7 @@ def render(value) -> str:
 
 # Range checks: each refuses a (typed) value with what it must be; `allowed` is the README table's wording.
 def rule(allowed: str, test):
-    def check(value) -> Optional[str]:
+    def check(value) -> str | None:
         return None if test(value) else f"must be {allowed}"
 
     check.allowed = allowed
@@ -86,17 +87,25 @@ def key(default, meaning: str, check=None):
 class Trainer:
     epochs: int = key(10, "passes over the training data", at_least(1))
     batch_size: int = key(32, "examples per step (under distribute=, the global batch)", at_least(1))
-    loss: str = key("auto", "auto: mse for regression, sparse_categorical_crossentropy for classification; or a Keras loss")
-    metrics: Any = key("auto", "auto: [mae] for regression, [accuracy] for classification; or Keras metric names", auto_or_names)
+    loss: str = key(
+        "auto", "auto: mse for regression, sparse_categorical_crossentropy for classification; or a Keras loss"
+    )
+    metrics: Any = key(
+        "auto", "auto: [mae] for regression, [accuracy] for classification; or Keras metric names", auto_or_names
+    )
     verbose: int = key(2, "1: a progress bar, 2: one line per epoch, 0: silent", one_of(0, 1, 2))
-    jit_compile: Any = key("auto", "XLA: auto, true or false; always off on the Metal GPU (no XLA backend)", one_of("auto", True, False))
+    jit_compile: Any = key(
+        "auto", "XLA: auto, true or false; always off on the Metal GPU (no XLA backend)", one_of("auto", True, False)
+    )
     deterministic: bool = key(False, "true: TensorFlow's op determinism (the same numbers every run; slower on GPUs)")
 
 
 @dataclass
 class Callbacks:
     checkpoint: bool = key(True, "ModelCheckpoint: checkpoints/best.keras (best monitored value) and last.keras")
-    monitor: str = key("auto", "what checkpoint and early_stopping watch; auto: val_loss with validation data, else loss")
+    monitor: str = key(
+        "auto", "what checkpoint and early_stopping watch; auto: val_loss with validation data, else loss"
+    )
     early_stopping: bool = key(False, "EarlyStopping on the monitored value, restoring the best weights")
     patience: int = key(5, "epochs without improvement before early_stopping stops the run", at_least(0))
     terminate_on_nan: bool = key(True, "TerminateOnNaN: a NaN loss stops the run, keeping what was written")
@@ -107,17 +116,25 @@ class Callbacks:
 
 @dataclass
 class Device:
-    name: str = key(MISSING, "auto: Metal on Apple Silicon, a CUDA GPU where one is visible, else the CPU", one_of(*DEVICE_CHOICES))
-    require_accelerator: bool = key(True, "a missing accelerator is an error; false: fall back to the CPU with a warning")
-    check_numerics: Any = key("auto", "compare the device with the CPU before fitting; auto: on for metal, cuda", one_of(*NUMERICS_SETTINGS))
+    name: str = key(
+        MISSING, "auto: Metal on Apple Silicon, a CUDA GPU where one is visible, else the CPU", one_of(*DEVICE_CHOICES)
+    )
+    require_accelerator: bool = key(
+        True, "a missing accelerator is an error; false: fall back to the CPU with a warning"
+    )
+    check_numerics: Any = key(
+        "auto", "compare the device with the CPU before fitting; auto: on for metal, cuda", one_of(*NUMERICS_SETTINGS)
+    )
 
 
 @dataclass
 class Distribute:
-    name: str = key(MISSING, "none: one device; mirrored: every GPU of this machine; multi_worker: a cluster", one_of(*STRATEGIES))
-    devices: Optional[List[str]] = key(None, "mirrored: the devices, e.g. [/gpu:0,/gpu:1]; null: every visible GPU")
-    workers: List[str] = key([], "multi_worker: every worker's host:port, the same list on each (or TF_CONFIG)")
-    task_index: Optional[int] = key(None, "multi_worker: which of the workers this process is (0: the chief)", at_least(0))
+    name: str = key(
+        MISSING, "none: one device; mirrored: every GPU of this machine; multi_worker: a cluster", one_of(*STRATEGIES)
+    )
+    devices: list[str] | None = key(None, "mirrored: the devices, e.g. [/gpu:0,/gpu:1]; null: every visible GPU")
+    workers: list[str] = key([], "multi_worker: every worker's host:port, the same list on each (or TF_CONFIG)")
+    task_index: int | None = key(None, "multi_worker: which of the workers this process is (0: the chief)", at_least(0))
 
 
 @dataclass
@@ -151,7 +168,9 @@ class DataKeys:
 class OptimizerKeys:
     name: str = key(MISSING, "the Keras optimizer", one_of(*OPTIMIZERS))
     learning_rate: float = key(MISSING, "the optimizer's step size", positive_finite)
-    momentum: float = key(MISSING, "sgd: the momentum (other keys go to the Keras optimizer as they are)", between(0, 1))
+    momentum: float = key(
+        MISSING, "sgd: the momentum (other keys go to the Keras optimizer as they are)", between(0, 1)
+    )
 
 
 OPEN = {"model": ModelKeys, "data": DataKeys, "optimizer": OptimizerKeys}
@@ -211,9 +230,9 @@ def schema_keys():
 
 def type_name(annotation) -> str:
     """int, float, bool, str, any, list of str, int or null: the README table's wording."""
-    if get_origin(annotation) is Union:
+    if get_origin(annotation) in (Union, types.UnionType):
         return " or ".join(type_name(arg) for arg in get_args(annotation) if arg is not type(None)) + " or null"
-    if get_origin(annotation) in (list, List):
+    if get_origin(annotation) is list:
         return f"list of {type_name(get_args(annotation)[0])}"
     return "any" if annotation is Any else annotation.__name__
 
@@ -236,4 +255,3 @@ GROUPS = {
     **{spec.name: spec.default_factory for spec in fields(Train) if is_dataclass(spec.default_factory)},
     **OPEN,
 }
-
