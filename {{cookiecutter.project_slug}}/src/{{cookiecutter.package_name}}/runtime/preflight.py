@@ -23,16 +23,17 @@ CONFIG_NAME = "train"
 NOT_A_RUN = ("help", "hydra_help", "info", "shell_completion", "config_path", "config_dir", "config_name")
 
 
-def compose_checked(overrides: list, return_hydra_config: bool = False):
+def compose_checked(overrides: list, return_hydra_config: bool = False, config_name: str = CONFIG_NAME):
     """The config as the entry points run it, checked; raises ConfigError, or Hydra's or OmegaConf's error."""
     with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-        cfg = compose(config_name=CONFIG_NAME, overrides=list(overrides), return_hydra_config=return_hydra_config)
+        cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=return_hydra_config)
     schema.check(cfg)
     return cfg
 
 
-def problem(argv: list) -> str | None:
-    """Why Hydra's app must not start with this command line (one or two lines), or None."""
+def problem(argv: list, config_name: str = CONFIG_NAME) -> str | None:
+    """Why Hydra's app (of conf/<config_name>.yaml) must not start with this command line, in one or two
+    lines, or None."""
     args = get_args_parser().parse_args(argv)
     if any(getattr(args, name) for name in NOT_A_RUN) or args.experimental_rerun:
         return None
@@ -42,7 +43,7 @@ def problem(argv: list) -> str | None:
             parsed = OverridesParser.create().parse_overrides(args.overrides)
             jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
         for job in jobs:
-            compose_checked(job)
+            compose_checked(job, config_name=config_name)
     except (schema.ConfigError, HydraException, OmegaConfBaseException) as error:
         return one_line(error)
     return None
