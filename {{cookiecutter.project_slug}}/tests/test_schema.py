@@ -1,6 +1,7 @@
 """A bad override is refused at once: in one or two lines, exit 1, no traceback, before TensorFlow's import
 and before Hydra makes the run directory (conf/schema.py, runtime/preflight.py). Good ones keep working."""
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf
 
+from {{ cookiecutter.package_name }} import bench, doctor
 from {{ cookiecutter.package_name }}.conf import schema
 from {{ cookiecutter.package_name }}.runtime import preflight
 from {{ cookiecutter.package_name }}.train import main
@@ -63,6 +65,22 @@ def test_the_issues_overrides_are_refused_in_one_or_two_lines(monkeypatch, capsy
 def test_a_sweep_is_refused_before_its_first_job(monkeypatch, capsys, tmp_path):
     lines = refusal(monkeypatch, capsys, tmp_path / "run", "-m", "trainer.epochs=2,0", f"hydra.sweep.dir={tmp_path}/s")
     assert lines == ["error: trainer.epochs=0 must be at least 1."] and not (tmp_path / "s").exists()
+
+
+def test_bench_and_doctor_refuse_the_same_overrides_in_the_same_words(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    for command in (bench.main, doctor.main):
+        assert command(["trainer.batch_size=0"]) == 1
+        assert capsys.readouterr().err == "error: trainer.batch_size=0 must be at least 1.\n"
+
+
+def test_the_command_line_refuses_in_its_own_process(tmp_path):
+    """The real command: its exit status and stderr, and Hydra's own noise gone."""
+    for override, lines in (REFUSED[0], REFUSED[5]):
+        command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.train", override, f"hydra.run.dir={tmp_path}/run"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", lines)
+    assert not (tmp_path / "run").exists()
 
 
 def wrong_values(annotation) -> list:
