@@ -140,6 +140,7 @@ GOOD = [
     ["data=csv", "data.path=x.csv", "data.target=y", "data.validation_split=0", "experiment=debug"],
     ["experiment=seed", "seed=0", "resume=true", "loss_curve=false", "callbacks.patience=0"],
     ["-m", "trainer.epochs=1,2", "model=linear,mlp"],
+    ["-m", "model=glob(*,exclude=cnn)", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
 ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from hydra import compose, initialize_config_module
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra._internal.utils import get_args_parser
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
@@ -26,7 +27,11 @@ NOT_A_RUN = ("help", "hydra_help", "info", "shell_completion", "config_path", "c
 def compose_checked(overrides: list, return_hydra_config: bool = False, config_name: str = CONFIG_NAME):
     """The config as the entry points run it, checked; raises ConfigError, or Hydra's or OmegaConf's error."""
     with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=return_hydra_config)
+        return checked(overrides, return_hydra_config, config_name)
+
+
+def checked(overrides: list, return_hydra_config: bool, config_name: str):
+    cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=return_hydra_config)
     schema.check(cfg)
     return cfg
 
@@ -38,12 +43,14 @@ def problem(argv: list, config_name: str = CONFIG_NAME) -> str | None:
     if any(getattr(args, name) for name in NOT_A_RUN) or args.experimental_rerun:
         return None
     try:
-        jobs = [args.overrides]
-        if args.multirun:  # every job of the sweep, as Hydra's basic sweeper makes them
-            parsed = OverridesParser.create().parse_overrides(args.overrides)
-            jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
-        for job in jobs:
-            compose_checked(job, config_name=config_name)
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            jobs = [args.overrides]
+            if args.multirun:  # every job of the sweep, as Hydra's basic sweeper makes them (glob() included)
+                parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+                parsed = parser.parse_overrides(args.overrides)
+                jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+            for job in jobs:
+                checked(job, False, config_name)
     except (schema.ConfigError, HydraException, OmegaConfBaseException) as error:
         return one_line(error)
     return None
@@ -69,4 +76,5 @@ def one_line(error: Exception) -> str:
         return f"{first}: {str(cause).splitlines()[0]}.\n{parent} has: {keys}{added}"
     if isinstance(cause, OmegaConfBaseException):
         return f"{first}: {str(cause).splitlines()[0]}."
-    return f"{first}."
+    rest = [line.strip() for line in str(error).strip().splitlines()[1:] if line.strip()]
+    return f"{first}." + (f"\n{'; '.join(rest)}" if rest else "")  # Hydra's hints, on a second line
