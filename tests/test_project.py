@@ -133,6 +133,7 @@ def test_the_wheel_carries_the_configs_and_the_stack_table(bootstrapped, tmp_pat
     for part in (
         "runtime/stack.json",
         "conf/__init__.py",
+        "conf/schema.py",
         "conf/train.yaml",
         "conf/device/metal.yaml",
         "conf/optimizer/sgd.yaml",

@@ -8,6 +8,7 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
+from {{ cookiecutter.package_name }}.conf.schema import ConfigError
 from {{ cookiecutter.package_name }}.runtime.build import ModelError
 from {{ cookiecutter.package_name }}.runtime.datasets import DataError
 from {{ cookiecutter.package_name }}.runtime.distribute import DistributeError
@@ -113,7 +114,7 @@ def test_a_run_never_overwrites_earlier_artifacts(compose_config, tmp_path):
         (("data._target_=no_such_module.load",), DataError, "_target_ no_such_module.load cannot be imported"),
         (("data=images", "data.path={tmp}"), DataError, "holds no images"),
         (("distribute=multi_worker",), DistributeError, "needs the cluster"),
-        (("distribute.name=ring",), DistributeError, "distribute=ring is unknown"),
+        (("distribute.name=ring",), ConfigError, "distribute.name=ring must be one of none, mirrored, multi_worker"),
     ],
 )
 def test_bad_data_and_models_are_refused_before_tensorflow_loads(

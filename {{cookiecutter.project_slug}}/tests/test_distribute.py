@@ -70,7 +70,6 @@ def test_the_cluster_spec_round_trips_through_tf_config():
         (config(), {"TF_CONFIG": "{not json"}, "TF_CONFIG is not a cluster spec"),
         (config(), tf_config(["a:1"], "ps", 0), "TF_CONFIG is not a cluster spec"),
         (config(), tf_config(["a:1"], "worker", 3), "TF_CONFIG=3 is not a worker of the 1"),
-        (config(name="horovod"), {}, "distribute=horovod is unknown; choose distribute=none, distribute=mirrored"),
     ],
 )
 def test_a_cluster_that_cannot_run_is_refused_in_one_line(cfg, environ, says):

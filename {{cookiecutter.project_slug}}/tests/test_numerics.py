@@ -6,10 +6,11 @@ import dataclasses
 
 import pytest
 
+from {{ cookiecutter.package_name }}.conf.schema import ConfigError
 from {{ cookiecutter.package_name }}.data.synthetic import make_regression
 from {{ cookiecutter.package_name }}.runtime import numerics
 from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
-from {{ cookiecutter.package_name }}.train import RunError, train
+from {{ cookiecutter.package_name }}.train import train
 
 REFERENCE, TARGET = "/CPU:0", "/CPU:1"
 
@@ -98,7 +99,7 @@ def test_the_setting_auto_is_on_for_accelerators_only():
 
 
 def test_a_bad_setting_is_refused_before_tensorflow(compose_config, tmp_path):
-    with pytest.raises(RunError, match="device.check_numerics=sometimes is not one of"):
+    with pytest.raises(ConfigError, match="device.check_numerics=sometimes must be one of auto, true, false"):
         train(compose_config("device.check_numerics=sometimes"), tmp_path)
 
 

@@ -16,10 +16,11 @@ import statistics
 import sys
 import time
 
-from hydra import compose, initialize_config_module
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
 
-from .runtime import accelerator, build, datasets, pipelines
+from .runtime import accelerator, build, datasets, pipelines, preflight
 from .runtime.stack import load_stack, this_machine
 from .train import REFUSALS
 
@@ -66,8 +67,7 @@ def no_accelerator_reason(machine, metal_plugins: list) -> str:
 
 
 def run(overrides: list, epochs: int) -> dict:
-    with initialize_config_module(config_module=f"{__package__}.conf", version_base="1.3"):
-        cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
+    cfg = preflight.compose_checked(overrides, return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)  # as under `train`: messages name the entries' YAML files
     machine = this_machine()
     metal_plugins = accelerator.installed_metal_plugins(load_stack().metal_providers)
@@ -128,6 +128,9 @@ def main(argv: list | None = None) -> int:
         result = run(args.overrides, max(1, args.epochs))
     except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (HydraException, OmegaConfBaseException) as error:  # an option, a key or a type the config has not
+        print(f"error: {preflight.one_line(error)}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0

@@ -226,6 +226,13 @@ def main(argv: list | None = None) -> int:
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for the checked model, as for train")
     args = parser.parse_args(argv)
+    if args.overrides:  # refused as train refuses them, before any check (imported here: Hydra may be missing)
+        from .runtime import preflight
+
+        refused = preflight.problem(args.overrides)
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 1
     stack, findings, records = examine(args.overrides, args.numerics)
     healthy = not any(f.status == "problem" for f in findings)
     if args.json:

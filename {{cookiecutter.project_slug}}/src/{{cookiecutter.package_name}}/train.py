@@ -21,7 +21,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines
+from .conf import schema
+from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines, preflight
 from .runtime.artifacts import RunError
 from .runtime.build import ModelError
 from .runtime.datasets import DataError
@@ -29,6 +30,7 @@ from .runtime.stack import Stack, installed, load_stack, this_machine
 
 log = logging.getLogger(__name__)
 REFUSALS = (
+    schema.ConfigError,
     accelerator.PlacementError,
     numerics.NumericsError,
     RunError,
@@ -42,12 +44,10 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     """Check the data, the model and the device, train, and write the artifacts into output_dir; returns
     the metrics."""
     output_dir = Path(output_dir)
-    artifacts.check_run_dir(output_dir, cfg.resume)
     # Everything that can be refused without TensorFlow is, before the seconds its import takes.
-    try:
-        numerics_setting = numerics.parse_setting(cfg.device.check_numerics)
-    except ValueError as error:
-        raise RunError(str(error)) from None
+    schema.check(cfg)  # (the command line's config was checked before Hydra started: this is for callers)
+    artifacts.check_run_dir(output_dir, cfg.resume)
+    numerics_setting = numerics.parse_setting(cfg.device.check_numerics)
     machine = this_machine()
     stack = load_stack()
     metal_plugins = accelerator.installed_metal_plugins(stack.metal_providers)
@@ -207,13 +207,23 @@ def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack
     return result.record()
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="train")
-def main(cfg: DictConfig) -> None:
+@hydra.main(version_base="1.3", config_path="conf", config_name=preflight.CONFIG_NAME)
+def run(cfg: DictConfig) -> None:
     try:
         train(cfg, Path(HydraConfig.get().runtime.output_dir))
     except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+def main() -> None:
+    """The command line: refused in one or two lines when its config cannot run (a wrong type, a value out of
+    range, an option or key that does not exist), before Hydra makes the run directory; else Hydra's app."""
+    refused = preflight.problem(sys.argv[1:])
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        sys.exit(1)
+    run()
 
 
 if __name__ == "__main__":

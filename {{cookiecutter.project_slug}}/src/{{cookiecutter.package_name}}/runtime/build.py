@@ -93,8 +93,7 @@ def check_model(keras, model, spec: DataSpec, source: str, probabilities: bool) 
 
 
 def make_optimizer(name: str, apple_silicon: bool = False, **params):
-    if name not in OPTIMIZERS:
-        raise ModelError(f"optimizer={name} is unknown; choose optimizer={', optimizer='.join(OPTIMIZERS)}.")
+    """One of OPTIMIZERS (conf/schema.py refuses any other name before TensorFlow's import)."""
     keras = _keras()
     # Keras 2's TF 2.11+ optimizers run slowly on Apple Silicon; its legacy ones do not. Keras 3 has no legacy.
     family = keras.optimizers.legacy if apple_silicon and keras_major() < 3 else keras.optimizers

@@ -50,15 +50,10 @@ class Cluster:
         return json.dumps({"cluster": {"worker": list(self.workers)}, "task": {"type": "worker", "index": self.index}})
 
 
-def check_name(name: str) -> None:
-    if name not in NAMES:
-        raise DistributeError(f"distribute={name} is unknown; choose distribute={', distribute='.join(NAMES)}.")
-
-
 def cluster(cfg, environ) -> Cluster | None:
     """The cluster for distribute=multi_worker: from TF_CONFIG when it is set (what cluster managers set),
-    else from distribute.workers and distribute.task_index. None for the other strategies."""
-    check_name(cfg.name)
+    else from distribute.workers and distribute.task_index. None for the other strategies (conf/schema.py
+    refuses a name that is none of NAMES)."""
     if cfg.name != "multi_worker":
         return None
     raw = environ.get("TF_CONFIG")
@@ -131,7 +126,6 @@ def prepare_environment(cfg, found: Cluster | None, keras_major: int, environ) -
 
 def build(tf, cfg):
     """The strategy: TensorFlow's default one for none (so `strategy.scope()` works everywhere)."""
-    check_name(cfg.name)
     if cfg.name == "mirrored":
         return tf.distribute.MirroredStrategy(devices=list(cfg.devices) if cfg.devices else None)
     if cfg.name == "multi_worker":
