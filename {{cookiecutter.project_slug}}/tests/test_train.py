@@ -59,6 +59,7 @@ def test_training_writes_every_artifact(tf, monkeypatch, tmp_path):
     assert metrics["loss_history"][-1] < metrics["loss_history"][0]
     assert metrics["final_val_loss"] == metrics["history"]["val_loss"][-1] and "final_mae" in metrics
     assert metrics["versions"]["tensorflow"] and metrics["versions"]["keras"]
+    assert metrics["n_test"] == 0, "data=synthetic holds out no test rows by default"
 
     with (tmp_path / "history.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -100,7 +101,8 @@ def test_a_csv_classification_run(compose_config, tmp_path):
     metrics = train(compose_config(*DEBUG, *data, "model=mlp", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on CSV batches and the task's loss"
     assert metrics["task"] == "classification" and metrics["classes"] == ["setosa", "virginica"]
-    assert 0.0 <= metrics["final_accuracy"] <= 1.0 and (metrics["n_train"], metrics["n_validation"]) == (96, 24)
+    assert 0.0 <= metrics["final_accuracy"] <= 1.0
+    assert (metrics["n_train"], metrics["n_validation"], metrics["n_test"]) == (84, 24, 12)
 
 
 def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compose_config, tmp_path):
@@ -120,7 +122,7 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     assert np.mean(np.abs(predicted - y)) < 0.1 * np.std(y), "raw rows in, the target's units out"
     assert metrics["final_val_mae"] < 0.1 * np.std(y), "loss and metrics are in the target's units"
     # the statistics come from the training rows alone
-    train_rows = np.sort(np.random.default_rng(42).permutation(200)[100:])
+    train_rows = np.sort(np.random.default_rng(42).permutation(200)[120:])  # 100 validation, 20 test rows first
     mean = model.get_layer("standardise_features").get_config()["mean"]
     assert np.ravel(mean) == pytest.approx(x[train_rows].mean(axis=0), rel=1e-5)
     # the configured model inside learned the standardised target (std 1), not the raw one (std ~15)
@@ -140,7 +142,7 @@ def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
     metrics = train(compose_config(*DEBUG, *data, "model=cnn", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on image batches"
     assert metrics["classes"] == ["dark", "light"] and "final_val_accuracy" in metrics
-    assert (metrics["n_train"], metrics["n_validation"]) == (10, 2)
+    assert (metrics["n_train"], metrics["n_validation"], metrics["n_test"]) == (9, 2, 1)
 
 
 def test_bad_data_and_models_are_refused_in_one_line(monkeypatch, capsys, tmp_path):

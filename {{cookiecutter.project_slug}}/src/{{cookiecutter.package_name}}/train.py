@@ -21,7 +21,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines
+from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines, rundir
 from .runtime.artifacts import RunError
 from .runtime.build import ModelError
 from .runtime.datasets import DataError
@@ -140,6 +140,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             )
 
         model.save(run_dir / artifacts.MODEL)
+        rundir.write_model_info(run_dir, prepared, cfg.data, cfg.seed)
         metrics = {
             **artifacts.final(history),
             "loss_history": history["loss"],
@@ -151,6 +152,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "classes": list(prepared.spec.class_names),
             "n_train": prepared.n_train,
             "n_validation": prepared.n_validation,
+            "n_test": prepared.n_test,
             "device": target.name,
             "device_string": probe_device,
             "variable_device": accelerator.variable_device(model.trainable_variables[0]),

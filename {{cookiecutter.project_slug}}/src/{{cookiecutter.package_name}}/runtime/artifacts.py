@@ -17,7 +17,8 @@ MODEL = "model.keras"
 METRICS = "metrics.json"
 LOSS_CURVE = "loss_curve.png"
 # What a run writes: any of them means the directory is used by a run.
-RUN_OUTPUTS = (MODEL, METRICS, HISTORY_CSV, LOSS_CURVE, CHECKPOINT_DIR, TENSORBOARD_DIR, BACKUP_DIR)
+MODEL_INFO = "model.json"  # what model.keras takes and gives (runtime/rundir.py)
+RUN_OUTPUTS = (MODEL, MODEL_INFO, METRICS, HISTORY_CSV, LOSS_CURVE, CHECKPOINT_DIR, TENSORBOARD_DIR, BACKUP_DIR)
 
 
 class RunError(RuntimeError):
