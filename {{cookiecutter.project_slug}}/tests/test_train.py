@@ -9,11 +9,14 @@ import json
 import math
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package_name }} import evaluate, predict
 from {{ cookiecutter.package_name }}.runtime.accelerator import PlacementError
+from {{ cookiecutter.package_name }}.runtime.datasets import prepare
 from {{ cookiecutter.package_name }}.runtime.stack import this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
 from markers import not_on_apple_silicon
@@ -143,6 +146,13 @@ def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
     assert metrics["numerics"]["passed"], "the numerics check runs on image batches"
     assert metrics["classes"] == ["dark", "light"] and "final_val_accuracy" in metrics
     assert (metrics["n_train"], metrics["n_validation"], metrics["n_test"]) == (9, 2, 1)
+    # after training: the test image scored, and a folder of images predicted file by file
+    record = evaluate.evaluate(tmp_path / "run")
+    assert record["n"] == 1 and np.array(record["metrics"]["confusion_matrix"]).sum() == 1
+    with predict.predict(tmp_path / "run", tmp_path / "images" / "dark").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [Path(row["file"]).name for row in rows] == [f"{i}.png" for i in range(6)]
+    assert {row["prediction"] for row in rows} <= {"dark", "light"} and "probability_light" in rows[0]
 
 
 def test_bad_data_and_models_are_refused_in_one_line(monkeypatch, capsys, tmp_path):
@@ -188,3 +198,28 @@ def test_device_metal_off_apple_silicon_stops_before_training(compose_config, tm
     with pytest.raises(PlacementError, match="device=metal needs an Apple Silicon Mac"):
         train(compose_config("device=metal"), tmp_path)
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(tf, compose_config, tmp_path):
+    # random targets and a large learning rate: the validation loss is best early, then worse
+    cfg = compose_config(
+        *DEBUG,
+        "data.signal=none",
+        "model=mlp",
+        "optimizer.learning_rate=0.05",
+        "trainer.epochs=12",
+        "callbacks.early_stopping=true",
+        "callbacks.patience=3",
+        "callbacks.tensorboard=false",
+    )
+    metrics = train(cfg, tmp_path)
+    val_loss = metrics["history"]["val_loss"]
+    best = int(np.argmin(val_loss))
+    assert metrics["best_epoch"] == best + 1 and best + 1 < metrics["epochs_run"], "the best epoch is not the last"
+    assert metrics["final_val_loss"] == val_loss[best] and metrics["final_loss"] == metrics["history"]["loss"][best]
+    prepared = prepare(cfg.data, cfg.seed)
+    x, y = prepared.rows(prepared.validation_index)
+    model = tf.keras.models.load_model(tmp_path / "model.keras")
+    saved = model.evaluate(x, y, batch_size=cfg.trainer.batch_size, verbose=0, return_dict=True)["loss"]
+    assert saved == pytest.approx(val_loss[best], rel=1e-4), "model.keras holds the best epoch's weights"
+    assert saved < val_loss[-1]

@@ -133,6 +133,23 @@ def from_arrays(
     )
 
 
+def class_weights(prepared: Prepared, setting: str | None) -> dict | None:
+    """trainer.class_weight: None, or `balanced`: each class weighted n / (k * its count) over the training
+    rows (scikit-learn's formula), so that every class weighs as much in the loss; a class without training
+    rows keeps 1."""
+    if setting in (None, "none"):
+        return None
+    if setting != "balanced":
+        raise DataError(f"trainer.class_weight={setting} is unknown; choose balanced or null.")
+    if prepared.spec.task != "classification":
+        raise DataError("trainer.class_weight=balanced weighs classes, but this data is regression (no classes).")
+    if prepared.y is None:
+        raise DataError(f"trainer.class_weight=balanced: data={prepared.spec.kind} gives no labels to count.")
+    counts = np.bincount(np.asarray(prepared.y)[prepared.train_index].reshape(-1), minlength=prepared.spec.n_outputs)
+    total, k = counts.sum(), prepared.spec.n_outputs
+    return {label: float(total / (k * count)) if count else 1.0 for label, count in enumerate(counts.tolist())}
+
+
 def split_rows(
     n: int, validation_split: float, test_split: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

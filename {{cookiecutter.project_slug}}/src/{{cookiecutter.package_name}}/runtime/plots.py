@@ -17,6 +17,27 @@ def figure(width: float, height: float):
     return made
 
 
+def training_curves(history: dict, path: Path) -> None:
+    """One panel per metric (the loss first), training and validation per epoch; the loss on a log scale when
+    its values span more than two decades."""
+    names = [key for key in history if not key.startswith("val_")]
+    names.sort(key=lambda name: name != "loss")
+    drawn = figure(5 * len(names), 4)
+    for axes, name in zip(np.atleast_1d(drawn.subplots(1, len(names))), names, strict=True):
+        for key, label in ((name, "training"), (f"val_{name}", "validation")):
+            if key in history:
+                axes.plot(range(1, len(history[key]) + 1), history[key], marker=".", label=label)
+        values = np.asarray(history[name] + history.get(f"val_{name}", []), dtype=np.float64)
+        values = values[np.isfinite(values)]
+        if name == "loss" and values.size and values.min() > 0 and values.max() / values.min() > 100:
+            axes.set_yscale("log")
+        axes.set_xlabel("epoch")
+        axes.set_title(name)
+        axes.legend()
+    drawn.tight_layout()
+    drawn.savefig(path, dpi=100)
+
+
 def confusion_matrix(matrix: np.ndarray, classes: list, title: str, path: Path) -> None:
     """Counts of true (rows) against predicted (columns) classes, each cell written in."""
     size = 2.5 + 0.5 * len(classes)
