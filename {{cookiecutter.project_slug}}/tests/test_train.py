@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }} import evaluate, predict
+from {{ cookiecutter.package_name }}.runtime import plots
 from {{ cookiecutter.package_name }}.runtime.accelerator import PlacementError
-from {{ cookiecutter.package_name }}.runtime.datasets import prepare
+from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare
 from {{ cookiecutter.package_name }}.runtime.stack import this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
 from markers import not_on_apple_silicon
@@ -210,6 +211,8 @@ def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(tf, compose
         "trainer.epochs=12",
         "callbacks.early_stopping=true",
         "callbacks.patience=3",
+        "callbacks.reduce_lr_on_plateau=true",
+        "callbacks.reduce_lr_patience=1",
         "callbacks.tensorboard=false",
     )
     metrics = train(cfg, tmp_path)
@@ -223,3 +226,37 @@ def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(tf, compose
     saved = model.evaluate(x, y, batch_size=cfg.trainer.batch_size, verbose=0, return_dict=True)["loss"]
     assert saved == pytest.approx(val_loss[best], rel=1e-4), "model.keras holds the best epoch's weights"
     assert saved < val_loss[-1]
+    # ReduceLROnPlateau (patience 1) cut the learning rate while the validation loss stalled
+    assert float(np.asarray(model.optimizer.learning_rate)) < 0.05
+
+
+def test_balanced_class_weights_come_from_the_training_rows_and_reach_the_loss(compose_config, tmp_path):
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(100, 2))
+    labels = ["rare" if i % 5 == 0 else "common" for i in range(100)]  # 1 in 5
+    lines = ["a,b,kind"] + [f"{a:.4f},{b:.4f},{label}" for (a, b), label in zip(features, labels, strict=True)]
+    (tmp_path / "kinds.csv").write_text("\n".join(lines) + "\n")
+    data = ("data=csv", f"data.path={tmp_path / 'kinds.csv'}", "data.target=kind", "callbacks.tensorboard=false")
+    weighted = train(compose_config(*DEBUG, *data, "trainer.class_weight=balanced"), tmp_path / "weighted")
+    plain = train(compose_config(*DEBUG, *data), tmp_path / "plain")
+    train_rows = np.sort(np.random.default_rng(42).permutation(100)[30:])  # 20 validation, 10 test rows first
+    rare = sum(labels[i] == "rare" for i in train_rows)
+    expected = {"common": 70 / (2 * (70 - rare)), "rare": 70 / (2 * rare)}
+    assert weighted["class_weight"] == pytest.approx(expected) and plain["class_weight"] is None
+    assert weighted["loss_history"][0] != pytest.approx(plain["loss_history"][0], rel=1e-3), "fit weighs the loss"
+    with pytest.raises(DataError, match="class_weight=balanced weighs classes, but this data is regression"):
+        train(compose_config("trainer.class_weight=balanced"), tmp_path / "regression")
+    assert not (tmp_path / "regression").exists()
+
+
+def test_the_training_curves_have_a_panel_per_metric_and_a_log_loss_axis_over_two_decades(tmp_path):
+    history = {
+        "loss": [900.0, 30.0, 4.0],
+        "mae": [20.0, 4.0, 1.5],
+        "val_loss": [800.0, 40.0, 5.0],
+        "val_mae": [1, 2, 3],
+    }
+    assert plots.training_curves(history, tmp_path / "wide.png") == {"loss": "log", "mae": "linear"}
+    narrow = {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5], "accuracy": [0.5, 0.7], "val_accuracy": [0.4, 0.6]}
+    assert plots.training_curves(narrow, tmp_path / "narrow.png") == {"loss": "linear", "accuracy": "linear"}
+    assert (tmp_path / "wide.png").read_bytes()[:4] == b"\x89PNG"

@@ -58,4 +58,3 @@ def stopped_by_nan(history: dict) -> bool:
 
 def write_metrics(run_dir: Path, metrics: dict) -> None:
     (run_dir / METRICS).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-

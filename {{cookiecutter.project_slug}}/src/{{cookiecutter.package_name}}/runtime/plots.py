@@ -17,9 +17,9 @@ def figure(width: float, height: float):
     return made
 
 
-def training_curves(history: dict, path: Path) -> None:
+def training_curves(history: dict, path: Path) -> dict:
     """One panel per metric (the loss first), training and validation per epoch; the loss on a log scale when
-    its values span more than two decades."""
+    its values span more than two decades. Returns each panel's y scale."""
     names = [key for key in history if not key.startswith("val_")]
     names.sort(key=lambda name: name != "loss")
     drawn = figure(5 * len(names), 4)
@@ -36,6 +36,7 @@ def training_curves(history: dict, path: Path) -> None:
         axes.legend()
     drawn.tight_layout()
     drawn.savefig(path, dpi=100)
+    return {name: axes.get_yscale() for name, axes in zip(names, drawn.axes, strict=False)}
 
 
 def confusion_matrix(matrix: np.ndarray, classes: list, title: str, path: Path) -> None:
