@@ -70,6 +70,21 @@ def test_the_run_keeps_what_rebuilds_its_test_split(classifier):
     assert load_run(classifier).test_rows()[0].tolist() == x.tolist(), "the same rows every time"
 
 
+def test_a_split_the_data_no_longer_gives_and_unknown_classes_are_refused(classifier, tmp_path):
+    copy = tmp_path / "run"
+    copy.mkdir()
+    (copy / "model.keras").write_bytes((classifier / "model.keras").read_bytes())
+    info = json.loads((classifier / "model.json").read_text())
+    write_flowers(tmp_path / "grown.csv", 130)  # ten more rows than the run trained on
+    info["data"]["path"] = str(tmp_path / "grown.csv")
+    (copy / "model.json").write_text(json.dumps(info))
+    with pytest.raises(RunDirError, match="no longer gives the split the run trained on .n_train 84 then, 91 now"):
+        evaluate.evaluate(copy)
+    (tmp_path / "odd.csv").write_text("x1,x2,x3,species\n1,2,3,setosa\n1,2,3,versicolor\n")
+    with pytest.raises(RunDirError, match="has class 'versicolor', which the model does not know"):
+        evaluate.evaluate(classifier, [f"data.path={tmp_path / 'odd.csv'}"])
+
+
 def test_evaluate_scores_the_test_split_of_a_classifier(classifier):
     record = evaluate.evaluate(classifier)
     assert record == json.loads((classifier / "evaluation.json").read_text())
