@@ -112,6 +112,11 @@ def test_evaluate_a_regressor_in_the_targets_units(regressor):
     assert record["n"] == 20 and {"loss", "mae", "rmse", "r2"} <= set(metrics)
     assert metrics["rmse"] ** 2 == pytest.approx(metrics["loss"], rel=1e-3) and metrics["rmse"] >= metrics["mae"]
     assert (regressor / "predicted_vs_true.png").exists() and "confusion_matrix" not in metrics
+    # another data entry, through the data group: every row of a .npz file
+    x = np.random.default_rng(4).random((15, 2)).astype(np.float32)
+    np.savez(regressor / "more.npz", x=x, y=100 + 30 * x[:, 0] - 10 * x[:, 1])
+    other = evaluate.evaluate(regressor, ["data=npz", f"data.path={regressor / 'more.npz'}"])
+    assert (other["split"], other["n"]) == (str(regressor / "more.npz"), 15) and other["metrics"]["mae"] < 10
 
 
 def test_predict_matches_columns_by_name_and_passes_the_others_through(tf, classifier, tmp_path):

@@ -94,19 +94,36 @@ def test_two_runs_with_the_same_seed_give_the_same_numbers(compose_config, tmp_p
     assert other["loss_history"] != numbers[0]["loss_history"]
 
 
-def test_a_csv_classification_run(compose_config, tmp_path):
+def test_a_csv_classification_run_with_balanced_class_weights(tf, compose_config, monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     features = rng.normal(size=(120, 3))
+    labels = ["setosa" if a + b > 0.8 else "virginica" for a, b, _ in features]  # imbalanced: 1 in 4 setosa
     lines = ["x1,x2,x3,species"] + [
-        f"{a:.4f},{b:.4f},{c:.4f},{'setosa' if a + b > 0 else 'virginica'}" for a, b, c in features
+        f"{a:.4f},{b:.4f},{c:.4f},{label}" for (a, b, c), label in zip(features, labels, strict=True)
     ]
     (tmp_path / "flowers.csv").write_text("\n".join(lines) + "\n")
-    data = ("data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species")
+    data = ("data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species", "trainer.class_weight=balanced")
+    fit, given = tf.keras.Model.fit, {}
+
+    def spied_fit(model, *args, **kwargs):
+        given.update(kwargs)
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(tf.keras.Model, "fit", spied_fit)
     metrics = train(compose_config(*DEBUG, *data, "model=mlp", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on CSV batches and the task's loss"
     assert metrics["task"] == "classification" and metrics["classes"] == ["setosa", "virginica"]
     assert 0.0 <= metrics["final_accuracy"] <= 1.0
     assert (metrics["n_train"], metrics["n_validation"], metrics["n_test"]) == (84, 24, 12)
+    # balanced: n / (classes x count) over the 84 training rows (24 validation and 12 test rows come first)
+    train_rows = np.sort(np.random.default_rng(42).permutation(120)[36:])
+    setosa = sum(labels[i] == "setosa" for i in train_rows)
+    expected = {"setosa": 84 / (2 * setosa), "virginica": 84 / (2 * (84 - setosa))}
+    assert metrics["class_weight"] == pytest.approx(expected) and expected["setosa"] > 1.5
+    assert given["class_weight"] == pytest.approx({0: expected["setosa"], 1: expected["virginica"]}), "fit weighs"
+    with pytest.raises(DataError, match="class_weight=balanced weighs classes, but this data is regression"):
+        train(compose_config("trainer.class_weight=balanced"), tmp_path / "regression")
+    assert not (tmp_path / "regression").exists()
 
 
 def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compose_config, tmp_path):
@@ -228,25 +245,6 @@ def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(tf, compose
     assert saved < val_loss[-1]
     # ReduceLROnPlateau (patience 1) cut the learning rate while the validation loss stalled
     assert float(np.asarray(model.optimizer.learning_rate)) < 0.05
-
-
-def test_balanced_class_weights_come_from_the_training_rows_and_reach_the_loss(compose_config, tmp_path):
-    rng = np.random.default_rng(2)
-    features = rng.normal(size=(100, 2))
-    labels = ["rare" if i % 5 == 0 else "common" for i in range(100)]  # 1 in 5
-    lines = ["a,b,kind"] + [f"{a:.4f},{b:.4f},{label}" for (a, b), label in zip(features, labels, strict=True)]
-    (tmp_path / "kinds.csv").write_text("\n".join(lines) + "\n")
-    data = ("data=csv", f"data.path={tmp_path / 'kinds.csv'}", "data.target=kind", "callbacks.tensorboard=false")
-    weighted = train(compose_config(*DEBUG, *data, "trainer.class_weight=balanced"), tmp_path / "weighted")
-    plain = train(compose_config(*DEBUG, *data), tmp_path / "plain")
-    train_rows = np.sort(np.random.default_rng(42).permutation(100)[30:])  # 20 validation, 10 test rows first
-    rare = sum(labels[i] == "rare" for i in train_rows)
-    expected = {"common": 70 / (2 * (70 - rare)), "rare": 70 / (2 * rare)}
-    assert weighted["class_weight"] == pytest.approx(expected) and plain["class_weight"] is None
-    assert weighted["loss_history"][0] != pytest.approx(plain["loss_history"][0], rel=1e-3), "fit weighs the loss"
-    with pytest.raises(DataError, match="class_weight=balanced weighs classes, but this data is regression"):
-        train(compose_config("trainer.class_weight=balanced"), tmp_path / "regression")
-    assert not (tmp_path / "regression").exists()
 
 
 def test_the_training_curves_have_a_panel_per_metric_and_a_log_loss_axis_over_two_decades(tmp_path):
