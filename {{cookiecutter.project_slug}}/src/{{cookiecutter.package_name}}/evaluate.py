@@ -17,31 +17,13 @@ import numpy as np
 
 from .runtime import plots
 from .runtime.datasets import DataError
-from .runtime.rundir import RunDirError, load_run
+from .runtime.rundir import RunDirError, arguments, load_run
 
 EVALUATION = "evaluation.json"
 CONFUSION_PNG = "confusion_matrix.png"
 REGRESSION_PNG = "predicted_vs_true.png"
 BATCH = 256
 USAGE = "usage: python -m {{ cookiecutter.package_name }}.evaluate run_dir=DIR [data=NAME] [data.KEY=VALUE ...]"
-
-
-def arguments(argv: list, known: tuple, usage: str = USAGE) -> tuple[dict, list]:
-    """{key: value} of the `known` keys, and the data overrides; anything else refused in one line."""
-    given, overrides = {}, []
-    for item in argv:
-        key, equals, value = item.partition("=")
-        if not equals:
-            raise RunDirError(f"{item!r} is no key=value argument. {usage}")
-        if key in known:
-            given[key] = value
-        elif key == "data" or key.startswith(("data.", "+data.")):
-            overrides.append(item.lstrip("+"))
-        else:
-            raise RunDirError(f"{key!r} is not an argument: give {', '.join(known)} and data overrides.")
-    if not given.get("run_dir"):
-        raise RunDirError(f"run_dir=DIR is missing. {usage}")
-    return given, overrides
 
 
 def classification_metrics(true: np.ndarray, predicted: np.ndarray, classes: list) -> dict:
@@ -115,7 +97,7 @@ def table(record: dict) -> str:
 
 def main(argv: list | None = None) -> int:
     try:
-        given, overrides = arguments(sys.argv[1:] if argv is None else argv, ("run_dir",))
+        given, overrides = arguments(sys.argv[1:] if argv is None else argv, ("run_dir",), USAGE)
         record = evaluate(given["run_dir"], overrides)
     except (RunDirError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .evaluate import arguments
 from .runtime import tables
 from .runtime.datasets import DataError
 from .runtime.image_folders import IMAGE_SUFFIXES, undecodable
-from .runtime.rundir import Run, RunDirError, load_run
+from .runtime.rundir import Run, RunDirError, arguments, load_run
 
 BATCH = 256
 USAGE = "usage: python -m {{ cookiecutter.package_name }}.predict run_dir=DIR input=FILE_OR_DIR [output=FILE]"

@@ -158,6 +158,25 @@ class Run:
         return self.model_inputs(x), y
 
 
+def arguments(argv: list, known: tuple, usage: str) -> tuple[dict, list]:
+    """A command's `key=value` arguments (Hydra's override syntax): {key: value} of the `known` keys (run_dir,
+    input, ...), and the data overrides (data=NAME, data.KEY=VALUE); anything else refused in one line."""
+    given, overrides = {}, []
+    for item in argv:
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise RunDirError(f"{item!r} is no key=value argument. {usage}")
+        if key in known:
+            given[key] = value
+        elif key == "data" or key.startswith(("data.", "+data.")):
+            overrides.append(item.lstrip("+"))
+        else:
+            raise RunDirError(f"{key!r} is not an argument: give {', '.join(known)} and data overrides.")
+    if not given.get("run_dir"):
+        raise RunDirError(f"run_dir=DIR is missing. {usage}")
+    return given, overrides
+
+
 def load_run(run_dir) -> Run:
     """The run in run_dir; refused in one line when it holds no trained model or no model.json."""
     path = Path(str(run_dir)).expanduser()
