@@ -20,6 +20,8 @@ def figure(width: float, height: float):
 def training_curves(history: dict, path: Path) -> dict:
     """One panel per metric (the loss first), training and validation per epoch; the loss on a log scale when
     its values span more than two decades. Returns each panel's y scale."""
+    from matplotlib.ticker import MaxNLocator
+
     names = [key for key in history if not key.startswith("val_")]
     names.sort(key=lambda name: name != "loss")
     drawn = figure(5 * len(names), 4)
@@ -32,6 +34,7 @@ def training_curves(history: dict, path: Path) -> dict:
         if name == "loss" and values.size and values.min() > 0 and values.max() / values.min() > 100:
             axes.set_yscale("log")
         axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(name)
         axes.legend()
     drawn.tight_layout()
