@@ -83,6 +83,8 @@ def test_a_split_the_data_no_longer_gives_and_unknown_classes_are_refused(classi
     (tmp_path / "odd.csv").write_text("x1,x2,x3,species\n1,2,3,setosa\n1,2,3,versicolor\n")
     with pytest.raises(RunDirError, match="has class 'versicolor', which the model does not know"):
         evaluate.evaluate(classifier, [f"data.path={tmp_path / 'odd.csv'}"])
+    with pytest.raises(RunDirError, match="data.n_rows is not a key of the data entry .*data.csv.load"):
+        evaluate.evaluate(classifier, ["data.n_rows=3"])
 
 
 def test_evaluate_scores_the_test_split_of_a_classifier(classifier):

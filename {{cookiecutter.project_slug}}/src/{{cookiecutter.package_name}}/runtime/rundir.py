@@ -126,6 +126,12 @@ class Run:
         else:
             data = OmegaConf.create(self.info["data"])
         dotted = [item[len("data.") :] for item in overrides if item.startswith("data.")]
+        unknown = [item.partition("=")[0] for item in dotted if item.partition("=")[0].split(".")[0] not in data]
+        if unknown:
+            raise RunDirError(
+                f"data.{unknown[0]} is not a key of the data entry ({data.get('_target_')}); choose another entry "
+                "with data=NAME, e.g. data=csv data.path=FILE data.target=COLUMN."
+            )
         try:
             data = OmegaConf.merge(data, OmegaConf.from_dotlist(dotted))
         except Exception as error:  # OmegaConf's grammar errors come in several types
