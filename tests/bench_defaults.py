@@ -16,8 +16,9 @@ bundled sets (a dependency of the template's tests only) and are written into a 
 
 The project runs `python -m PKG.train data=csv data.path=FILE data.target=COLUMN model=NAME` (or
 `model=cnn data=images data.path=DIR`) and nothing else; its validation score is read from metrics.json. The
-baseline, in the project's .venv, takes the same validation rows (the project's `split_indices`, or
-`image_dataset_from_directory` with the same seed and split), standardises the features (and a regression
+baseline, in the project's .venv, takes the same training and validation rows (the project's `split_rows`
+with the data entry's validation and test splits; for images, the project's own split of the file list,
+decoded as its pipelines decode them), standardises the features (and a regression
 target) with the training rows' statistics (images: /255), and trains the same layers with the same
 optimizer, learning rate, batch size and epochs. Accuracy for classification; R² = 1 - MSE / variance of the
 validation targets for regression.
@@ -58,14 +59,14 @@ model_cfg = yaml.safe_load(open(f"{conf}/model/{job['model']}.yaml"))
 data_cfg = yaml.safe_load(open(f"{conf}/data/{job['kind']}.yaml"))
 keras.utils.set_random_seed(job["seed"])
 split = data_cfg["validation_split"]
+import importlib
 if job["kind"] == "csv":
-    import importlib
-    split_indices = importlib.import_module(job["package"] + ".runtime.datasets").split_indices
+    split_rows = importlib.import_module(job["package"] + ".runtime.datasets").split_rows
     table = np.genfromtxt(job["path"], delimiter=",", names=True)
     names = [n for n in table.dtype.names if n != job["target"]]
     x = np.stack([table[n] for n in names], axis=1).astype("float32")
     y = table[job["target"]].astype("float32")
-    train, valid = split_indices(len(x), split, job["seed"])
+    train, valid, _ = split_rows(len(x), split, data_cfg.get("test_split", 0.0), job["seed"])
     mean, std = x[train].mean(0), x[train].std(0)
     x = (x - mean) / std
     classify = job["metric"] == "accuracy"
@@ -85,21 +86,20 @@ if job["kind"] == "csv":
         predicted = predicted[:, 0] * y_std + y_mean
         score = 1 - float(np.mean((predicted - y[valid]) ** 2) / np.var(y[valid]))
 else:
-    size = tuple(data_cfg["image_size"])
-    train, valid = keras.utils.image_dataset_from_directory(
-        job["path"], validation_split=split, subset="both", seed=job["seed"], image_size=size,
-        color_mode=data_cfg["color_mode"], batch_size=trainer["batch_size"])
-    def arrays(dataset):
-        xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in dataset])
-        return np.concatenate(xs) / 255.0, np.concatenate(ys)
-    (x_train, y_train), (x_valid, y_valid) = arrays(train), arrays(valid)
+    load = importlib.import_module(job["package"] + ".data.images").load
+    load_images = importlib.import_module(job["package"] + ".runtime.pipelines").load_images
+    found = load(job["path"], image_size=data_cfg["image_size"], color_mode=data_cfg["color_mode"],
+                 validation_split=split, test_split=data_cfg.get("test_split", 0.0), seed=job["seed"])
+    def arrays(index):
+        return load_images(found.x[index], found.spec.input_shape) / 255.0, found.y[index]
+    (x_train, y_train), (x_valid, y_valid) = arrays(found.train_index), arrays(found.validation_index)
     layers = [keras.Input(x_train.shape[1:])]
     for filters in model_cfg["filters"]:
         layers += [keras.layers.Conv2D(filters, model_cfg["kernel_size"], padding="same", activation="relu"),
                    keras.layers.MaxPooling2D()]
     layers += [keras.layers.Flatten()]
     layers += [keras.layers.Dense(w, activation="relu") for w in model_cfg["hidden_units"]]
-    layers.append(keras.layers.Dense(len(train.class_names), activation="softmax"))
+    layers.append(keras.layers.Dense(len(found.spec.class_names), activation="softmax"))
     model = keras.Sequential(layers)
     model.compile(keras.optimizers.Adam(optimizer["learning_rate"]), "sparse_categorical_crossentropy")
     model.fit(x_train, y_train, epochs=trainer["epochs"], batch_size=trainer["batch_size"], verbose=0)
@@ -184,7 +184,8 @@ def target_variance(path: Path, target: str, package: str, python: Path) -> floa
     code = (
         "import sys, numpy as np; from importlib import import_module; "
         "t = np.genfromtxt(sys.argv[1], delimiter=',', names=True)[sys.argv[2]]; "
-        "_, valid = import_module(sys.argv[3] + '.data').split_indices(len(t), 0.2, 42); print(np.var(t[valid]))"
+        "_, valid = import_module(sys.argv[3] + '.runtime.datasets').split_indices(len(t), 0.2, 42); "
+        "print(np.var(t[valid]))"
     )
     return float(in_project(python, "-c", code, str(path), target, package))
 

@@ -6,7 +6,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.runtime import pipelines as pipelines_module
-from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare, split_indices
+from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare, split_indices, split_rows
 from {{ cookiecutter.package_name }}.runtime.pipelines import pipelines
 
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -81,6 +81,36 @@ def test_the_validation_split_is_seeded_and_disjoint():
     assert split_indices(100, 0.0, seed=3)[1].size == 0
 
 
+def test_the_test_split_is_seeded_disjoint_and_leaves_the_validation_rows_as_they_were():
+    train, validation, test = split_rows(100, 0.2, 0.1, seed=3)
+    assert (len(train), len(validation), len(test)) == (70, 20, 10)
+    assert not set(train) & set(test) and not set(validation) & set(test)
+    assert sorted([*train, *validation, *test]) == list(range(100))
+    assert [part.tolist() for part in split_rows(100, 0.2, 0.1, seed=3)] == [
+        train.tolist(),
+        validation.tolist(),
+        test.tolist(),
+    ]
+    assert split_rows(100, 0.2, 0.1, seed=4)[2].tolist() != test.tolist()
+    # test_split=0 is the two-way split, row for row (experiment=seed stays the seed's script)
+    assert [part.tolist() for part in split_rows(100, 0.2, 0.0, seed=3)[:2]] == [
+        part.tolist() for part in split_indices(100, 0.2, seed=3)
+    ]
+    assert validation.tolist() == split_indices(100, 0.2, seed=3)[1].tolist()
+    with pytest.raises(DataError, match="data.test_split=1.5 must be at least 0 and below 1"):
+        split_rows(100, 0.2, 1.5, seed=3)
+    with pytest.raises(DataError, match="leave no training rows out of 10"):
+        split_rows(10, 0.5, 0.5, seed=3)
+
+
+def test_the_defaults_hold_out_test_rows_for_files_and_none_for_the_seeds_data(compose_config, tmp_path):
+    path = write(tmp_path / "t.csv", table(rows=40))
+    assert prepare(compose_config("data=csv", f"data.path={path}", "data.target=y").data, seed=0).n_test == 4
+    assert prepare(compose_config().data, seed=0).n_test == 0
+    seed = compose_config("experiment=seed")
+    assert seed.data.test_split == 0 and prepare(seed.data, seed=seed.seed).n_train == 1000
+
+
 def npz_cfg(path, **extra):
     return OmegaConf.create({"_target_": f"{PACKAGE}.data.npz.load", "path": str(path), "task": "auto"} | extra)
 
@@ -90,7 +120,7 @@ def test_npz_arrays_x_and_y_are_read_with_the_task_found_as_for_csv(tmp_path):
     np.savez(tmp_path / "rows.npz", x=rng.normal(size=(20, 3)), y=rng.normal(size=20))
     rows = prepare(npz_cfg(tmp_path / "rows.npz"), seed=0)
     assert rows.spec.task == "regression" and rows.spec.input_shape == (3,) and rows.x.dtype == np.float32
-    assert (rows.n_train, rows.n_validation) == (16, 4) and rows.spec.kind == "npz"
+    assert (rows.n_train, rows.n_validation, rows.n_test) == (14, 4, 2) and rows.spec.kind == "npz"
 
     np.savez(tmp_path / "pictures.npz", x=rng.random((20, 8, 8, 1)), y=np.arange(20) % 2)
     pictures = prepare(npz_cfg(tmp_path / "pictures.npz"), seed=0)

@@ -2,12 +2,12 @@
 and listed with data.skip_bad_files=true), a class folder the loader cannot read is refused, never dropped."""
 
 import logging
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 from PIL import Image
 
-from {{ cookiecutter.package_name }}.runtime import image_folders
 from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare
 
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -54,13 +54,17 @@ def test_an_image_that_cannot_be_decoded_is_named_or_skipped_and_listed(tmp_path
 
     with caplog.at_level(logging.INFO):
         prepared = prepare(cfg_for(tmp_path, skip_bad_files=True), seed=0)
-    assert prepared.n_train + prepared.n_validation == 5 and prepared.spec.class_names == ("cat", "dog")
+    assert prepared.n_train + prepared.n_validation + prepared.n_test == 5 and prepared.spec.class_names == (
+        "cat",
+        "dog",
+    )
     assert f"skipped 1 image(s) that cannot be decoded: {truncated}" in caplog.text
     assert "files the loader does not read, left out: 1 .txt" in caplog.text
     assert "2 classes: 'cat' 3, 'dog' 2" in caplog.text
-    folder = image_folders.check(tmp_path, skip_bad_files=True).path  # what the loader reads
-    read = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.png"))
-    assert read == ["cat/0.png", "cat/1.png", "cat/2.png", "dog/0.png", "dog/2.png"], "the loader never sees it"
+    read = sorted(
+        (str(Path(file).relative_to(tmp_path)), int(label)) for file, label in zip(prepared.x, prepared.y, strict=True)
+    )
+    assert read == [("cat/0.png", 0), ("cat/1.png", 0), ("cat/2.png", 0), ("dog/0.png", 1), ("dog/2.png", 1)]
 
 
 def test_a_class_folder_without_a_readable_image_is_refused_naming_its_file_types(tmp_path):
@@ -76,3 +80,13 @@ def test_a_class_folder_without_a_readable_image_is_refused_naming_its_file_type
     assert "(found: 1 .jpg that cannot be decoded)" in refused(cfg_for(tmp_path, skip_bad_files=True))
     (tmp_path / "dog" / "bad.jpg").unlink()
     assert "(found: nothing)" in refused(cfg_for(tmp_path))
+
+
+def test_the_files_are_split_three_ways_with_the_seed(tmp_path):
+    images(tmp_path, "cat", 10)
+    images(tmp_path, "dog", 10, shade=100)
+    prepared = prepare(cfg_for(tmp_path), seed=0)  # validation_split 0.2, test_split 0.1 by default
+    parts = [set(prepared.x[index]) for index in (prepared.train_index, prepared.validation_index, prepared.test_index)]
+    assert [len(part) for part in parts] == [14, 4, 2] and len(set.union(*parts)) == 20
+    again = prepare(cfg_for(tmp_path), seed=0)
+    assert set(again.x[again.test_index]) == parts[2], "the same seed, the same test files"

@@ -9,11 +9,15 @@ import json
 import math
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package_name }} import evaluate, predict
+from {{ cookiecutter.package_name }}.runtime import plots
 from {{ cookiecutter.package_name }}.runtime.accelerator import PlacementError
+from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare
 from {{ cookiecutter.package_name }}.runtime.stack import this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
 
@@ -60,6 +64,7 @@ def test_training_writes_every_artifact(tf, monkeypatch, tmp_path):
     assert metrics["loss_history"][-1] < metrics["loss_history"][0]
     assert metrics["final_val_loss"] == metrics["history"]["val_loss"][-1] and "final_mae" in metrics
     assert metrics["versions"]["tensorflow"] and metrics["versions"]["keras"]
+    assert metrics["n_test"] == 0, "data=synthetic holds out no test rows by default"
 
     with (tmp_path / "history.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -90,18 +95,36 @@ def test_two_runs_with_the_same_seed_give_the_same_numbers(compose_config, tmp_p
     assert other["loss_history"] != numbers[0]["loss_history"]
 
 
-def test_a_csv_classification_run(compose_config, tmp_path):
+def test_a_csv_classification_run_with_balanced_class_weights(tf, compose_config, monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     features = rng.normal(size=(120, 3))
+    labels = ["setosa" if a + b > 0.8 else "virginica" for a, b, _ in features]  # imbalanced: 1 in 4 setosa
     lines = ["x1,x2,x3,species"] + [
-        f"{a:.4f},{b:.4f},{c:.4f},{'setosa' if a + b > 0 else 'virginica'}" for a, b, c in features
+        f"{a:.4f},{b:.4f},{c:.4f},{label}" for (a, b, c), label in zip(features, labels, strict=True)
     ]
     (tmp_path / "flowers.csv").write_text("\n".join(lines) + "\n")
-    data = ("data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species")
+    data = ("data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species", "trainer.class_weight=balanced")
+    fit, given = tf.keras.Model.fit, {}
+
+    def spied_fit(model, *args, **kwargs):
+        given.update(kwargs)
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(tf.keras.Model, "fit", spied_fit)
     metrics = train(compose_config(*DEBUG, *data, "model=mlp", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on CSV batches and the task's loss"
     assert metrics["task"] == "classification" and metrics["classes"] == ["setosa", "virginica"]
-    assert 0.0 <= metrics["final_accuracy"] <= 1.0 and (metrics["n_train"], metrics["n_validation"]) == (96, 24)
+    assert 0.0 <= metrics["final_accuracy"] <= 1.0
+    assert (metrics["n_train"], metrics["n_validation"], metrics["n_test"]) == (84, 24, 12)
+    # balanced: n / (classes x count) over the 84 training rows (24 validation and 12 test rows come first)
+    train_rows = np.sort(np.random.default_rng(42).permutation(120)[36:])
+    setosa = sum(labels[i] == "setosa" for i in train_rows)
+    expected = {"setosa": 84 / (2 * setosa), "virginica": 84 / (2 * (84 - setosa))}
+    assert metrics["class_weight"] == pytest.approx(expected) and expected["setosa"] > 1.5
+    assert given["class_weight"] == pytest.approx({0: expected["setosa"], 1: expected["virginica"]}), "fit weighs"
+    with pytest.raises(DataError, match="class_weight=balanced weighs classes, but this data is regression"):
+        train(compose_config("trainer.class_weight=balanced"), tmp_path / "regression")
+    assert not (tmp_path / "regression").exists()
 
 
 def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compose_config, tmp_path):
@@ -121,7 +144,7 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     assert np.mean(np.abs(predicted - y)) < 0.1 * np.std(y), "raw rows in, the target's units out"
     assert metrics["final_val_mae"] < 0.1 * np.std(y), "loss and metrics are in the target's units"
     # the statistics come from the training rows alone
-    train_rows = np.sort(np.random.default_rng(42).permutation(200)[100:])
+    train_rows = np.sort(np.random.default_rng(42).permutation(200)[120:])  # 100 validation, 20 test rows first
     mean = model.get_layer("standardise_features").get_config()["mean"]
     assert np.ravel(mean) == pytest.approx(x[train_rows].mean(axis=0), rel=1e-5)
     # the configured model inside learned the standardised target (std 1), not the raw one (std ~15)
@@ -141,7 +164,14 @@ def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
     metrics = train(compose_config(*DEBUG, *data, "model=cnn", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on image batches"
     assert metrics["classes"] == ["dark", "light"] and "final_val_accuracy" in metrics
-    assert (metrics["n_train"], metrics["n_validation"]) == (10, 2)
+    assert (metrics["n_train"], metrics["n_validation"], metrics["n_test"]) == (9, 2, 1)
+    # after training: the test image scored, and a folder of images predicted file by file
+    record = evaluate.evaluate(tmp_path / "run")
+    assert record["n"] == 1 and np.array(record["metrics"]["confusion_matrix"]).sum() == 1
+    with predict.predict(tmp_path / "run", tmp_path / "images" / "dark").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [Path(row["file"]).name for row in rows] == [f"{i}.png" for i in range(6)]
+    assert {row["prediction"] for row in rows} <= {"dark", "light"} and "probability_light" in rows[0]
 
 
 def test_an_npz_file_of_images_trains_the_cnn(compose_config, tmp_path):
@@ -198,3 +228,45 @@ def test_device_metal_off_apple_silicon_stops_before_training(compose_config, tm
     with pytest.raises(PlacementError, match="device=metal needs an Apple Silicon Mac"):
         train(compose_config("device=metal"), tmp_path)
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(tf, compose_config, tmp_path):
+    # random targets and a large learning rate: the validation loss is best early, then worse
+    cfg = compose_config(
+        *DEBUG,
+        "data.signal=none",
+        "model=mlp",
+        "optimizer.learning_rate=0.05",
+        "trainer.epochs=12",
+        "callbacks.early_stopping=true",
+        "callbacks.patience=3",
+        "callbacks.reduce_lr_on_plateau=true",
+        "callbacks.reduce_lr_patience=1",
+        "callbacks.tensorboard=false",
+    )
+    metrics = train(cfg, tmp_path)
+    val_loss = metrics["history"]["val_loss"]
+    best = int(np.argmin(val_loss))
+    assert metrics["best_epoch"] == best + 1 and best + 1 < metrics["epochs_run"], "the best epoch is not the last"
+    assert metrics["final_val_loss"] == val_loss[best] and metrics["final_loss"] == metrics["history"]["loss"][best]
+    prepared = prepare(cfg.data, cfg.seed)
+    x, y = prepared.rows(prepared.validation_index)
+    model = tf.keras.models.load_model(tmp_path / "model.keras")
+    saved = model.evaluate(x, y, batch_size=cfg.trainer.batch_size, verbose=0, return_dict=True)["loss"]
+    assert saved == pytest.approx(val_loss[best], rel=1e-4), "model.keras holds the best epoch's weights"
+    assert saved < val_loss[-1]
+    # ReduceLROnPlateau (patience 1) cut the learning rate while the validation loss stalled
+    assert float(np.asarray(model.optimizer.learning_rate)) < 0.05
+
+
+def test_the_training_curves_have_a_panel_per_metric_and_a_log_loss_axis_over_two_decades(tmp_path):
+    history = {
+        "loss": [900.0, 30.0, 4.0],
+        "mae": [20.0, 4.0, 1.5],
+        "val_loss": [800.0, 40.0, 5.0],
+        "val_mae": [1, 2, 3],
+    }
+    assert plots.training_curves(history, tmp_path / "wide.png") == {"loss": "log", "mae": "linear"}
+    narrow = {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5], "accuracy": [0.5, 0.7], "val_accuracy": [0.4, 0.6]}
+    assert plots.training_curves(narrow, tmp_path / "narrow.png") == {"loss": "linear", "accuracy": "linear"}
+    assert (tmp_path / "wide.png").read_bytes()[:4] == b"\x89PNG"

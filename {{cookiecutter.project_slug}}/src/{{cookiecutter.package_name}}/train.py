@@ -22,7 +22,19 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from .conf import schema
-from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines, preflight
+from .runtime import (
+    accelerator,
+    artifacts,
+    build,
+    callbacks,
+    datasets,
+    distribute,
+    numerics,
+    pipelines,
+    plots,
+    preflight,
+    rundir,
+)
 from .runtime.artifacts import RunError
 from .runtime.build import ModelError
 from .runtime.datasets import DataError
@@ -72,6 +84,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     if keras_problem:
         raise distribute.DistributeError(keras_problem)
     prepared = datasets.prepare(cfg.data, cfg.seed)
+    class_weight = datasets.class_weights(prepared, cfg.trainer.class_weight)
     recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec, prepared.preprocessing)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
@@ -128,16 +141,19 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     keras = build.keras
     try:
         epoch_log = callbacks.make_epoch_log(run_dir, keras, persist=cfg.callbacks.backup_and_restore)
+        fit_callbacks = callbacks.build(cfg.callbacks, run_dir, keras, epoch_log, validation_data is not None)
         started = time.perf_counter()
         model.fit(
             train_data,
             validation_data=validation_data,
             epochs=cfg.trainer.epochs,
-            callbacks=callbacks.build(cfg.callbacks, run_dir, keras, epoch_log, validation_data is not None),
+            callbacks=fit_callbacks,
+            class_weight=class_weight,
             verbose=cfg.trainer.verbose,
             shuffle=False,  # the pipeline reshuffles every epoch, seeded
         )
         wall_time = time.perf_counter() - started
+        best_epoch = callbacks.restore_best(model, fit_callbacks, keras)
         artifacts.drop_backup(run_dir)
         history = epoch_log.history()
         if artifacts.stopped_by_nan(history):
@@ -148,8 +164,10 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             )
 
         model.save(run_dir / artifacts.MODEL)
+        rundir.write_model_info(run_dir, prepared, cfg.data, cfg.seed)
         metrics = {
-            **artifacts.final(history),
+            **artifacts.final(history, best_epoch),
+            "best_epoch": None if best_epoch is None else best_epoch + 1,
             "loss_history": history["loss"],
             "history": history,
             "epochs": cfg.trainer.epochs,
@@ -159,6 +177,8 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "classes": list(prepared.spec.class_names),
             "n_train": prepared.n_train,
             "n_validation": prepared.n_validation,
+            "n_test": prepared.n_test,
+            "class_weight": class_weight and {prepared.spec.class_names[i]: w for i, w in class_weight.items()},
             "device": target.name,
             "device_string": probe_device,
             "variable_device": accelerator.variable_device(model.trainable_variables[0]),
@@ -178,7 +198,7 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "weights_sha256": weights_sha256(model),
         }
         if cfg.loss_curve:
-            artifacts.plot_loss_curve(history, run_dir / artifacts.LOSS_CURVE)
+            plots.training_curves(history, run_dir / artifacts.LOSS_CURVE)
         artifacts.write_metrics(run_dir, metrics)
         log.info("Final loss %.4f on %s; artifacts in %s", metrics["final_loss"], target, run_dir)
         log.info("Weights sha256 %s", metrics["weights_sha256"])

@@ -90,6 +90,9 @@ class Trainer:
     loss: str = key(
         "auto", "auto: mse for regression, sparse_categorical_crossentropy for classification; or a Keras loss"
     )
+    class_weight: str | None = key(
+        None, "balanced: weigh each class by n / (classes x its count) over the training rows", one_of("balanced")
+    )
     metrics: Any = key(
         "auto", "auto: [mae] for regression, [accuracy] for classification; or Keras metric names", auto_or_names
     )
@@ -108,6 +111,11 @@ class Callbacks:
     )
     early_stopping: bool = key(False, "EarlyStopping on the monitored value, restoring the best weights")
     patience: int = key(5, "epochs without improvement before early_stopping stops the run", at_least(0))
+    reduce_lr_on_plateau: bool = key(
+        False, "ReduceLROnPlateau: the learning rate times reduce_lr_factor when the monitored value stalls"
+    )
+    reduce_lr_factor: float = key(0.5, "what reduce_lr_on_plateau multiplies the learning rate by", between(0, 1))
+    reduce_lr_patience: int = key(2, "epochs without improvement before each reduction", at_least(0))
     terminate_on_nan: bool = key(True, "TerminateOnNaN: a NaN loss stops the run, keeping what was written")
     csv_logger: bool = key(True, "CSVLogger: history.csv, one row per epoch")
     tensorboard: bool = key(True, "TensorBoard: logs in tensorboard/ (make tensorboard)")
@@ -162,6 +170,7 @@ class ModelKeys:
 class DataKeys:
     _target_: str = key(MISSING, "the callable that loads the data: data/NAME.py's load for the shipped ones")
     validation_split: float = key(MISSING, "a seeded random share of the rows, held out for validation", fraction)
+    test_split: float = key(MISSING, "a seeded share of the rows held out for testing (evaluate)", fraction)
 
 
 @dataclass

@@ -15,6 +15,7 @@ def load(
     features: list | None = None,
     task: str = "auto",
     validation_split: float = 0.2,
+    test_split: float = 0.1,
     normalize: bool = True,
     missing: str = "error",
     missing_features: str = "error",
@@ -25,4 +26,6 @@ def load(
 ) -> Prepared:
     x, y, spec = tables.read_csv(path, target, features, task, missing, missing_features, delimiter, encoding)
     fill = partial(tables.fill_missing_features, path=path)
-    return from_arrays(x, y, spec, validation_split, seed, normalize=normalize, fill_missing=fill)
+    return from_arrays(
+        x, y, spec, validation_split, seed, normalize=normalize, fill_missing=fill, test_split=test_split
+    )

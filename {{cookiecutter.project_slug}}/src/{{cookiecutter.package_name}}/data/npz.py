@@ -12,7 +12,13 @@ from ..runtime.tables import target_values
 
 
 def load(
-    path: str, task: str = "auto", validation_split: float = 0.2, normalize: bool = True, *, seed: int
+    path: str,
+    task: str = "auto",
+    validation_split: float = 0.2,
+    test_split: float = 0.1,
+    normalize: bool = True,
+    *,
+    seed: int,
 ) -> Prepared:
     if not path:
         raise DataError("data=npz needs data.path=FILE (a .npz file holding arrays x and y).")
@@ -42,4 +48,4 @@ def load(
     x = x.astype(np.float32)
     if not np.isfinite(x).all():
         raise DataError(f"{path}: x holds {int((~np.isfinite(x)).sum())} NaN or infinite value(s); replace them first.")
-    return from_arrays(x, labels, spec, validation_split, seed, normalize=normalize)
+    return from_arrays(x, labels, spec, validation_split, seed, normalize=normalize, test_split=test_split)

@@ -13,11 +13,13 @@ def load(
     noise: float = 0.1,
     signal: str = "linear",
     validation_split: float = 0.2,
+    test_split: float = 0.0,
     *,
     seed: int,
 ) -> Prepared:
     x, y = make_regression(n_samples, n_features, noise, seed, signal=signal)
-    return from_arrays(x, y, DataSpec("synthetic", (n_features,), "regression"), validation_split, seed)
+    spec = DataSpec("synthetic", (n_features,), "regression")
+    return from_arrays(x, y, spec, validation_split, seed, test_split=test_split)
 
 
 def make_regression(

@@ -17,7 +17,8 @@ MODEL = "model.keras"
 METRICS = "metrics.json"
 LOSS_CURVE = "loss_curve.png"
 # What a run writes: any of them means the directory is used by a run.
-RUN_OUTPUTS = (MODEL, METRICS, HISTORY_CSV, LOSS_CURVE, CHECKPOINT_DIR, TENSORBOARD_DIR, BACKUP_DIR)
+MODEL_INFO = "model.json"  # what model.keras takes and gives (runtime/rundir.py)
+RUN_OUTPUTS = (MODEL, MODEL_INFO, METRICS, HISTORY_CSV, LOSS_CURVE, CHECKPOINT_DIR, TENSORBOARD_DIR, BACKUP_DIR)
 
 
 class RunError(RuntimeError):
@@ -42,9 +43,13 @@ def drop_backup(run_dir: Path) -> None:
     shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
 
 
-def final(history: dict) -> dict:
-    """{"final_<metric>": last value} for every metric in the history."""
-    return {f"final_{key}": values[-1] if values else None for key, values in history.items()}
+def final(history: dict, epoch: int | None = None) -> dict:
+    """{"final_<metric>": value} for every metric in the history: the values of the epoch whose weights the
+    saved model holds (`epoch`, counted from 0: the best one with early stopping), else of the last epoch."""
+    return {
+        f"final_{key}": (values[-1] if epoch is None else values[epoch]) if values else None
+        for key, values in history.items()
+    }
 
 
 def stopped_by_nan(history: dict) -> bool:
@@ -53,22 +58,3 @@ def stopped_by_nan(history: dict) -> bool:
 
 def write_metrics(run_dir: Path, metrics: dict) -> None:
     (run_dir / METRICS).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-
-
-def plot_loss_curve(history: dict, path: Path) -> None:
-    """loss (and val_loss) per epoch, as a PNG. matplotlib's object API with the Agg canvas: no GUI, no
-    pyplot state, and only the parts a PNG needs are imported."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6, 4))
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
-    for key in ("loss", "val_loss"):
-        if key in history:
-            axes.plot(range(1, len(history[key]) + 1), history[key], marker=".", label=key)
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("loss")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)

@@ -114,8 +114,24 @@ def build(cfg, run_dir: Path, keras, epoch_log, has_validation: bool) -> list:
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.patience, restore_best_weights=True)
         )
+    if cfg.reduce_lr_on_plateau:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=cfg.reduce_lr_factor, patience=cfg.reduce_lr_patience, verbose=1
+            )
+        )
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / TENSORBOARD_DIR)))
     if cfg.backup_and_restore:
         callbacks.append(keras.callbacks.BackupAndRestore(backup_dir=str(run_dir / BACKUP_DIR)))
     return callbacks
+
+
+def restore_best(model, fit_callbacks: list, keras) -> int | None:
+    """With early stopping, the model ends with the best epoch's weights (Keras 3 restores them when fit ends,
+    Keras 2 only when it stopped the run early: set them here either way); returns that epoch (from 0)."""
+    stopper = next((item for item in fit_callbacks if isinstance(item, keras.callbacks.EarlyStopping)), None)
+    if stopper is None or stopper.best_weights is None:
+        return None
+    model.set_weights(stopper.best_weights)
+    return int(stopper.best_epoch)

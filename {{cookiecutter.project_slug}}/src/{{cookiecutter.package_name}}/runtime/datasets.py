@@ -36,6 +36,9 @@ class DataSpec:
     input_shape: tuple
     task: str  # "regression" or "classification"
     class_names: tuple = ()
+    # a table's feature columns in the model's input order, and its target column (predict.py reads them by name)
+    feature_names: tuple = ()
+    target_name: str | None = None
 
     @property
     def n_outputs(self) -> int:
@@ -50,13 +53,16 @@ class DataSpec:
 class Prepared:
     """Checked data, ready for pipelines(): arrays and a split (`from_arrays`), or `make_pipelines`, which
     builds the (training, validation or None) tf.data pipelines once TensorFlow is imported, from the
-    batch size and the seed, with how many examples each of them holds."""
+    batch size and the seed, with how many examples each of them holds. `test_index`: the held-out test rows
+    (data.test_split), never in training or validation; evaluate.py and export use them (runtime/rundir.py).
+    Image folders give both: `x` holds the image files, `make_pipelines` decodes them."""
 
     spec: DataSpec
     x: np.ndarray | None = None
     y: np.ndarray | None = None
     train_index: np.ndarray | None = None
     validation_index: np.ndarray | None = None
+    test_index: np.ndarray | None = None
     make_pipelines: Callable[[int, int], tuple] | None = None
     n_pipeline_train: int = 0
     n_pipeline_validation: int = 0
@@ -65,11 +71,23 @@ class Prepared:
 
     @property
     def n_validation(self) -> int:
-        return self.n_pipeline_validation if self.make_pipelines else len(self.validation_index)
+        return self.n_pipeline_validation if self.validation_index is None else len(self.validation_index)
 
     @property
     def n_train(self) -> int:
-        return self.n_pipeline_train if self.make_pipelines else len(self.train_index)
+        return self.n_pipeline_train if self.train_index is None else len(self.train_index)
+
+    @property
+    def n_test(self) -> int:
+        return 0 if self.test_index is None else len(self.test_index)
+
+    def rows(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the given rows (for image folders, x holds the files)."""
+        if self.x is None:
+            raise DataError(
+                f"data={self.spec.kind}: its loader gives tf.data pipelines only, no rows to evaluate or predict on."
+            )
+        return self.x[index], self.y[index]
 
 
 def prepare(cfg, seed: int) -> Prepared:
@@ -92,33 +110,71 @@ def from_arrays(
     seed: int,
     normalize: bool = False,
     fill_missing: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    test_split: float = 0.0,
 ) -> Prepared:
-    """Prepared data from arrays of examples (the first axis), with a seeded validation split. `normalize`:
-    the model standardises rows of features (and a regression target) with the training rows' statistics;
-    `fill_missing(x, train_index)` fills missing cells once the training rows are known."""
+    """Prepared data from arrays of examples (the first axis), with seeded validation and test splits.
+    `normalize`: the model standardises rows of features (and a regression target) with the training rows'
+    statistics; `fill_missing(x, train_index)` fills missing cells once the training rows are known."""
     if len(x) != len(y):
         raise DataError(f"data={spec.kind}: {len(x)} examples but {len(y)} targets.")
-    train_index, validation_index = split_indices(len(x), validation_split, seed)
+    train_index, validation_index, test_index = split_rows(len(x), validation_split, test_split, seed)
     if fill_missing is not None:
         x = fill_missing(x, train_index)
     stats = preprocessing.statistics(x, y, train_index, spec.task, normalize and x.ndim == 2)
     log.info("data: %s", preprocessing.describe(stats))
-    return Prepared(spec, x=x, y=y, train_index=train_index, validation_index=validation_index, preprocessing=stats)
+    return Prepared(
+        spec,
+        x=x,
+        y=y,
+        train_index=train_index,
+        validation_index=validation_index,
+        test_index=test_index,
+        preprocessing=stats,
+    )
+
+
+def class_weights(prepared: Prepared, setting: str | None) -> dict | None:
+    """trainer.class_weight: None, or `balanced`: each class weighted n / (k * its count) over the training
+    rows (scikit-learn's formula), so that every class weighs as much in the loss; a class without training
+    rows keeps 1."""
+    if setting in (None, "none"):
+        return None
+    if setting != "balanced":
+        raise DataError(f"trainer.class_weight={setting} is unknown; choose balanced or null.")
+    if prepared.spec.task != "classification":
+        raise DataError("trainer.class_weight=balanced weighs classes, but this data is regression (no classes).")
+    if prepared.y is None:
+        raise DataError(f"trainer.class_weight=balanced: data={prepared.spec.kind} gives no labels to count.")
+    counts = np.bincount(np.asarray(prepared.y)[prepared.train_index].reshape(-1), minlength=prepared.spec.n_outputs)
+    total, k = counts.sum(), prepared.spec.n_outputs
+    return {label: float(total / (k * count)) if count else 1.0 for label, count in enumerate(counts.tolist())}
+
+
+def split_rows(
+    n: int, validation_split: float, test_split: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded shuffle of the row numbers, cut into validation, test and training rows (sorted, disjoint): a
+    pure function of the row count, the two shares and the seed, so a run's config rebuilds its split. The
+    validation rows are the first of the shuffle whatever test_split is (test_split=0 is the two-way split)."""
+    check_split("validation_split", validation_split)
+    check_split("test_split", test_split)
+    n_validation, n_test = round(n * validation_split), round(n * test_split)
+    if n_validation + n_test >= n:
+        raise DataError(
+            f"data.validation_split={validation_split} and data.test_split={test_split} leave no training rows "
+            f"out of {n}."
+        )
+    order = np.random.default_rng(seed).permutation(n) if n_validation + n_test else np.arange(n)
+    held_out = n_validation + n_test
+    return np.sort(order[held_out:]), np.sort(order[:n_validation]), np.sort(order[n_validation:held_out])
 
 
 def split_indices(n: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded shuffle of the row numbers, cut into training and validation rows: the same seed, the same
-    split, whatever the order the rows are read in later."""
-    check_validation_split(validation_split)
-    n_validation = round(n * validation_split)
-    if n_validation == 0:
-        return np.arange(n), np.arange(0)
-    order = np.random.default_rng(seed).permutation(n)
-    if n_validation >= n:
-        raise DataError(f"data.validation_split={validation_split} leaves no training rows out of {n}.")
-    return np.sort(order[n_validation:]), np.sort(order[:n_validation])
+    """The training and validation rows of a split without test rows (split_rows with test_split=0)."""
+    train_index, validation_index, _ = split_rows(n, validation_split, 0.0, seed)
+    return train_index, validation_index
 
 
-def check_validation_split(split: float) -> None:
+def check_split(key: str, split: float) -> None:
     if not 0.0 <= float(split) < 1.0:
-        raise DataError(f"data.validation_split={split} must be at least 0 and below 1.")
+        raise DataError(f"data.{key}={split} must be at least 0 and below 1.")

@@ -2,15 +2,13 @@
 
 An image that cannot be decoded is named before fitting (or, with `data.skip_bad_files=true`, skipped and
 listed); a class folder without one image the loader reads is refused, naming the file types it holds: no
-class is ever dropped without a word.
+class is ever dropped without a word. The images read are listed with their class, so that the seeded split
+is one of the file list (datasets.split_rows) and the pipelines are built from the files' paths.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +17,19 @@ from .datasets import DataError
 
 log = logging.getLogger(__name__)
 
-# What keras.utils.image_dataset_from_directory reads.
+# What TensorFlow's decode_image reads (and keras.utils.image_dataset_from_directory).
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 
 @dataclass(frozen=True)
 class Folder:
-    """The classes found (sorted), their image counts, and the folder the loader reads: DIR itself, or a
-    mirror of DIR without the skipped files."""
+    """The classes found (sorted), their image counts, and every image read: (path, class number) pairs,
+    sorted by class and path, without the skipped files."""
 
     path: Path
     counts: dict
     skipped: tuple = ()
+    files: tuple = ()
 
     @property
     def classes(self) -> tuple:
@@ -61,7 +60,7 @@ def check(folder: Path, skip_bad_files: bool = False) -> Folder:
     subfolders = sorted(sub for sub in folder.iterdir() if sub.is_dir())
     if not subfolders:
         raise DataError(f"{folder} holds no images in class sub-folders (one sub-folder of images per class).")
-    counts, bad, ignored = {}, [], Counter()
+    counts, bad, ignored, read = {}, [], Counter(), []
     for sub in subfolders:
         files = sorted(file for file in sub.rglob("*") if file.is_file())
         images = [file for file in files if file.suffix.lower() in IMAGE_SUFFIXES]
@@ -77,6 +76,8 @@ def check(folder: Path, skip_bad_files: bool = False) -> Folder:
                 f" it reads {', '.join(IMAGE_SUFFIXES)}: convert the images or move the folder out of data.path."
             )
         counts[sub.name] = len(images) - len(broken)
+        left_out = {file for file, _ in broken}
+        read += [(str(file), len(counts) - 1) for file in images if file not in left_out]
         bad += broken
         ignored += others
     if len(counts) < 2:
@@ -98,25 +99,11 @@ def check(folder: Path, skip_bad_files: bool = False) -> Folder:
         )
     if bad:
         log.warning("data: skipped %d image(s) that cannot be decoded: %s", len(bad), ", ".join(str(f) for f, _ in bad))
-        folder = mirror_without(folder, {file for file, _ in bad})
     log.info(
         "data: task classification, %d classes: %s", len(counts), ", ".join(f"{n!r} {c}" for n, c in counts.items())
     )
-    return Folder(folder, counts, tuple(str(file) for file, _ in bad))
+    return Folder(folder, counts, tuple(str(file) for file, _ in bad), tuple(read))
 
 
 def suffixes(broken: list) -> Counter:
     return Counter(file.suffix.lower() for file, _ in broken)
-
-
-def mirror_without(folder: Path, left_out: set) -> Path:
-    """A temporary copy of the folder's tree made of links to its files, without `left_out`: the loader reads
-    a whole directory, so the skipped files must not be in the one it reads. Removed when the process ends."""
-    mirror = Path(tempfile.mkdtemp(prefix="images-"))
-    atexit.register(shutil.rmtree, mirror, ignore_errors=True)
-    for file in folder.rglob("*"):
-        if file.is_file() and file not in left_out and file.parent != folder:
-            link = mirror / file.relative_to(folder)
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(file.resolve())
-    return mirror

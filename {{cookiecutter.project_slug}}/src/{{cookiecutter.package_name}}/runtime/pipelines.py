@@ -73,34 +73,44 @@ def permuted_batches(tf, rows, batch_size: int, seed: int):
 
 
 def image_pipelines(
-    folder, class_names, color_mode: str, image_size, validation_split: float, batch_size: int, seed: int
+    files: np.ndarray,
+    labels: np.ndarray,
+    train_index: np.ndarray,
+    validation_index: np.ndarray,
+    input_shape: tuple,
+    batch_size: int,
+    seed: int,
 ) -> tuple:
-    """(training, validation or None) pipelines of an image folder, one sub-folder per class."""
-    from .build import keras
-
-    options = {
-        "labels": "inferred",
-        "label_mode": "int",
-        "class_names": list(class_names),
-        "color_mode": color_mode,
-        "image_size": tuple(image_size),
-        "batch_size": batch_size,
-        "shuffle": True,
-        "seed": seed,
-    }
-    if validation_split:
-        train, validation = keras.utils.image_dataset_from_directory(
-            str(folder), validation_split=validation_split, subset="both", **options
-        )
-    else:
-        train, validation = keras.utils.image_dataset_from_directory(str(folder), **options), None
-    # Decode each image once (cache), then reshuffle the decoded batches each epoch.
+    """(training, validation or None) pipelines of an image folder's files, split beforehand (data/images.py):
+    each image decoded once (cache), the training images reshuffled every epoch, seeded."""
     import tensorflow as tf
 
-    train = train.cache().shuffle(64, seed=seed, reshuffle_each_iteration=True).prefetch(tf.data.AUTOTUNE)
-    if validation is not None:
-        validation = validation.cache().prefetch(tf.data.AUTOTUNE)
+    def part(index):
+        paths = tf.data.Dataset.from_tensor_slices((files[index], labels[index]))
+        decode = lambda path, label: (decode_image(tf, path, input_shape), label)  # noqa: E731
+        return paths.map(decode, num_parallel_calls=tf.data.AUTOTUNE).cache()
+
+    train = part(train_index).shuffle(len(train_index), seed=seed, reshuffle_each_iteration=True)
+    train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    validation = None
+    if len(validation_index):
+        validation = part(validation_index).batch(batch_size).prefetch(tf.data.AUTOTUNE)
     return train, validation
+
+
+def decode_image(tf, path, input_shape: tuple):
+    """One image file as float32 pixels (0-255) of the model's input shape, as
+    keras.utils.image_dataset_from_directory decodes it: its channels, resized (bilinear) to height x width."""
+    height, width, channels = input_shape
+    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    return tf.image.resize(image, (height, width))
+
+
+def load_images(files, input_shape: tuple) -> np.ndarray:
+    """Image files as one array of pixels, decoded as the training pipelines decode them."""
+    import tensorflow as tf
+
+    return np.stack([decode_image(tf, str(file), input_shape).numpy() for file in files]).astype(np.float32)
 
 
 def sample_batches(dataset, count: int = 3) -> list:

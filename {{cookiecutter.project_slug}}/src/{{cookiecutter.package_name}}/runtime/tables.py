@@ -100,7 +100,7 @@ def read_csv(
         warn_similar_labels(frame[target].unique().tolist(), path, target)
     else:
         log.info("data: task regression (target %r), mean %.4g, std %.4g", target, float(y.mean()), float(y.std()))
-    return x, y, DataSpec("csv", (len(features),), task, classes)
+    return x, y, DataSpec("csv", (len(features),), task, classes, tuple(features), target)
 
 
 def line(index: int) -> int:
