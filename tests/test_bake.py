@@ -135,6 +135,7 @@ EXPECTED_FILES = {
     "tests/test_numerics.py",
     "tests/test_stack.py",
     "tests/test_tables.py",
+    "tests/test_tensorboard.py",
     "tests/test_launchers.py",
     "tests/test_train.py",
     "tests/test_workflow.py",

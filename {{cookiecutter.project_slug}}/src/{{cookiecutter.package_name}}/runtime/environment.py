@@ -6,6 +6,7 @@ Plain functions of facts (versions, environment variables, a Machine), so the te
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from . import accelerator
-from .signatures import NUMPY_2, REBOOTSTRAP, XLA_CURE, XLA_ON_METAL
+from .signatures import NUMPY_2, REBOOTSTRAP, XLA_CURE, XLA_ON_METAL, diagnose
 from .stack import PLUGIN_BUILD_RECORD, Machine, Stack, installed, machine_problem, sysctl
 
 DISTRIBUTIONS = (
@@ -148,3 +149,15 @@ def check_xla(machine: Machine, environ: dict) -> Finding | None:
     if machine.apple_silicon and "auto_jit" in flags:
         return Finding("xla", "problem", f"TF_XLA_FLAGS={flags}: {XLA_ON_METAL}", XLA_CURE)
     return None
+
+
+def check_tensorboard(import_module=importlib.import_module) -> Finding:
+    """`make tensorboard` runs tensorboard.main, which imports what the TensorBoard callback's logs need to be
+    seen (pkg_resources before TensorBoard 2.20): a failed import is a problem with its cure."""
+    try:
+        import_module("tensorboard.main")
+    except Exception as error:  # any failure here is the finding, whatever its type
+        text = f"{type(error).__name__}: {error}"
+        cause, cure = diagnose(text) or (text.splitlines()[0], REBOOTSTRAP)
+        return Finding("tensorboard", "problem", cause, cure)
+    return Finding("tensorboard", "ok", f"TensorBoard {installed('tensorboard')} imports")
