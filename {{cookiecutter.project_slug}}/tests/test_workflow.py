@@ -1,4 +1,4 @@
-"""Resume after a real SIGKILL, a sweep with its summary, the bench, and the seed's own checks."""
+"""Resume after a real SIGKILL, a sweep with its summary (and a failing job), the bench, and the seed's own checks."""
 
 import csv
 import json
@@ -89,6 +89,26 @@ def test_a_sweep_ends_with_a_summary_of_its_jobs_best_first(monkeypatch, tmp_pat
     assert {"final_loss", "final_mae", "final_val_mae"} <= set(rows[0])
     markdown = (tmp_path / "summary.md").read_text().splitlines()
     assert markdown[0].startswith("| job | overrides | status | final_loss | final_val_loss") and len(markdown) == 4
+
+
+def test_a_failing_job_gets_its_row_the_sweep_goes_on_and_exits_1_naming_it(monkeypatch, tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i},{i % 7},{2 * i + 1}\n" for i in range(60)))
+    sweep_dir = tmp_path / "sweep"
+    # the refused job first: the sweep must go on to the next one
+    sweep = ("-m", "experiment=debug", "data=csv", f"data.path={table}", "data.target=nope,y")
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, *sweep, "callbacks.tensorboard=false", f"hydra.sweep.dir={sweep_dir}")
+
+    message = str(stopped.value.code)
+    assert message.startswith("error: 1 of 2 jobs of the sweep failed: job 0 (") and "data.target=nope" in message
+    assert "\n" not in message and (sweep_dir / "1" / "model.keras").exists()
+    with (sweep_dir / "summary.csv").open() as handle:
+        rows = {row["job"]: row for row in csv.DictReader(handle)}
+    assert rows["0"]["status"] == "failed" and "'nope'" in rows["0"]["error"] and rows["0"]["error"] in message
+    assert rows["1"]["status"] == "finished" and rows["1"]["error"] == "" and float(rows["1"]["final_loss"]) > 0
+    markdown = (sweep_dir / "summary.md").read_text().splitlines()
+    assert markdown[0].endswith("| error |") and markdown[-1].startswith("| 0 |") and "| failed |" in markdown[-1]
 
 
 def test_the_summary_ranks_unfinished_jobs_last(tmp_path):

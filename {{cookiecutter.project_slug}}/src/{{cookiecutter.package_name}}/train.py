@@ -19,6 +19,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines
@@ -201,11 +202,26 @@ def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> None:
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        train(cfg, Path(HydraConfig.get().runtime.output_dir))
+        train(cfg, output_dir)
     except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+        if not sweeping:
+            sys.exit(1)
+        artifacts.write_error(output_dir, one_line(str(error)))
+    except Exception as error:
+        if not sweeping:
+            raise
+        # A sweep goes on with its other jobs: the traceback goes to this job's log, the line to its summary
+        # row, and the summary (runtime/summary.py) makes the sweep exit 1 at the end, naming this job.
+        log.exception("The job failed")
+        artifacts.write_error(output_dir, one_line(f"{type(error).__name__}: {error}"))
+
+
+def one_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
 
 
 if __name__ == "__main__":
