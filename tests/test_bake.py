@@ -65,6 +65,7 @@ EXPECTED_FILES = {
     "src/PKG/runtime/build.py",
     "src/PKG/runtime/numerics.py",
     "src/PKG/runtime/pipelines.py",
+    "src/PKG/runtime/resume.py",
     "src/PKG/runtime/signatures.py",
     "src/PKG/runtime/stack.json",
     "src/PKG/runtime/stack.py",

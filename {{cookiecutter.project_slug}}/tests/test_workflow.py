@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }} import bench
 from {{ cookiecutter.package_name }}.runtime.summary import collect
@@ -59,9 +60,13 @@ def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
     before = logged_epochs(tmp_path)
     assert not (tmp_path / "metrics.json").exists() and 3 <= len(before) < 5
 
-    run_cli(monkeypatch, *KILLABLE, "resume=true", f"hydra.run.dir={tmp_path}")
+    # nothing but the run dir: the run's own config (5 epochs of 20000 samples, not the defaults) goes on
+    run_cli(monkeypatch, "resume=true", "trainer.verbose=0", f"hydra.run.dir={tmp_path}")
 
     metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["n_train"] + metrics["n_validation"] == 20000
+    assert OmegaConf.load(tmp_path / ".hydra" / "overrides.yaml") == KILLABLE  # the original record, kept
+    assert OmegaConf.load(tmp_path / ".hydra" / "resume-overrides.yaml") == [["resume=true", "trainer.verbose=0"]]
     assert metrics["numerics"]["ran"] and metrics["numerics"]["passed"]
     # the epoch log is written just before the backup: a kill between them costs that one epoch
     assert len(before) - 1 <= metrics["resumed_from_epoch"] <= len(before)
@@ -70,6 +75,24 @@ def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
     assert metrics["loss_history"][: len(kept)] == [entry["loss"] for entry in kept]
     with (tmp_path / "history.csv").open() as handle:
         assert [int(row["epoch"]) for row in csv.DictReader(handle)] == [0, 1, 2, 3, 4]
+
+
+def test_a_resume_that_would_change_the_model_or_data_is_refused_and_touches_nothing(
+    monkeypatch, capsys, compose_config, tmp_path
+):
+    (tmp_path / ".hydra").mkdir()
+    OmegaConf.save(compose_config("experiment=debug"), tmp_path / ".hydra" / "config.yaml")
+    (tmp_path / ".hydra" / "overrides.yaml").write_text("- experiment=debug\n")
+    before = {path: path.read_bytes() for path in (tmp_path / ".hydra").iterdir()}
+    refused = ("resume=true", "model=mlp", "data.n_samples=5", "trainer.epochs=3", f"hydra.run.dir={tmp_path}")
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, *refused)
+    assert stopped.value.code == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: resume=true continues the run in ") and "\n" not in error
+    assert "model=mlp, data.n_samples=5 would change its model or data" in error and "trainer.epochs" not in error
+    assert {path: path.read_bytes() for path in (tmp_path / ".hydra").iterdir()} == before  # the run's record
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "train.log"]  # Hydra's log, no output
 
 
 def test_a_sweep_ends_with_a_summary_of_its_jobs_best_first(monkeypatch, tmp_path):

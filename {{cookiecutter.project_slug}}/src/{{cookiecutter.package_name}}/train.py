@@ -22,7 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines
+from .runtime import accelerator, artifacts, build, callbacks, datasets, distribute, numerics, pipelines, resume
 from .runtime.artifacts import RunError
 from .runtime.build import ModelError
 from .runtime.datasets import DataError
@@ -200,11 +200,24 @@ def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack
     return result.record()
 
 
+def main() -> None:
+    """The command line: a resume of a run that saved its config keeps the run's own .hydra/ record."""
+    if resume.resumed_run_dir(sys.argv[1:]):
+        sys.argv.append("hydra.output_subdir=null")
+    run()
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
-def main(cfg: DictConfig) -> None:
-    output_dir = Path(HydraConfig.get().runtime.output_dir)
-    sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
+def run(cfg: DictConfig) -> None:
+    hydra_config = HydraConfig.get()
+    output_dir = Path(hydra_config.runtime.output_dir)
+    sweeping = hydra_config.mode == RunMode.MULTIRUN
     try:
+        if cfg.resume and hydra_config.output_subdir is None and (output_dir / resume.SAVED_CONFIG).is_file():
+            cfg = resume.resumed_config(output_dir, cfg, hydra_config.overrides.task)
+            artifacts.check_run_dir(output_dir, resume=True)  # a finished run is refused before it is touched
+            resume.record(output_dir, hydra_config.overrides.task)
+            log.info("Resuming %s with its own config (%s)", output_dir, resume.SAVED_CONFIG)
         train(cfg, output_dir)
     except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
