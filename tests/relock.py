@@ -1,6 +1,7 @@
 """Regenerate the template's locks: bake each stack with jupyter=yes, run the project's own `make lock`
-(one uv resolution), copy requirements.lock back as locks/<stack>.txt and requirements-jupyter.lock,
-what ipykernel adds on top, as locks/<stack>.jupyter.txt.
+(one uv resolution), copy requirements.lock back as locks/<stack>.txt, requirements-jupyter.lock,
+what ipykernel adds on top, as locks/<stack>.jupyter.txt, and requirements-export.lock, what the export
+tools add, as locks/<stack>.export.txt.
 
     python tests/relock.py [STACK ...]
 
@@ -26,6 +27,7 @@ LOCK_FILES = {
     "requirements.lock": "{stack}.txt",
     "requirements-jupyter.lock": "{stack}.jupyter.txt",
     "requirements-cuda.lock": "{stack}.cuda.txt",
+    "requirements-export.lock": "{stack}.export.txt",
 }
 
 
