@@ -228,7 +228,13 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
     assert pyproject["project"]["requires-python"] == f">={stack['python'][0]},<{last[0]}.{int(last[1]) + 1}"
     # no cuda extra: it installed tensorflow[and-cuda] over tensorflow-cpu (their files overlap);
     # bootstrap.py --accelerator cuda installs requirements-cuda.lock instead
-    assert set(pyproject["project"]["optional-dependencies"]) == {"dev"}
+    # and the export tools: resolved into requirements-export.lock, installed only by make export-tools
+    assert set(pyproject["project"]["optional-dependencies"]) == {"dev", "export"}
+    export_tools = {dep.split(">")[0].split(";")[0] for dep in pyproject["project"]["optional-dependencies"]["export"]}
+    assert {"tf2onnx", "onnxruntime", "coremltools"} <= export_tools
+    assert (project / "requirements-export.lock").read_text(encoding="utf-8") == (
+        TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.export.txt"
+    ).read_text(encoding="utf-8")
     cuda_lock = (project / "requirements-cuda.lock").read_text(encoding="utf-8")
     assert cuda_lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.cuda.txt").read_text(
         encoding="utf-8"
