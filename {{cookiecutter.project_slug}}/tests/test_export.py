@@ -76,3 +76,21 @@ def test_each_format_is_loaded_back_and_compared_on_the_runs_rows(tf, finished_r
         assert record["verified"] is False and "only on macOS" in record["why_not_verified"]
         pytest.skip("Core ML predictions run only on macOS: converted, not compared, on this machine")
     assert record["verified"] and record["agrees"], record
+
+
+@pytest.mark.slow
+def test_a_converter_that_fails_stops_in_one_line_naming_the_versions_and_leaves_no_export(
+    tf, finished_run, monkeypatch
+):
+    from {{ cookiecutter.package_name }}.runtime import build
+
+    def broken(*args):
+        raise ValueError("cannot convert this op\nsecond line")
+
+    monkeypatch.setitem(exporting.WRITERS, "tflite", broken)
+    with pytest.raises(RunError) as failed:
+        exporting.export(tf, build.keras, finished_run, "tflite")
+    message = str(failed.value)
+    assert message.startswith(f"format=tflite failed with TensorFlow {tf.__version__}, Keras ")
+    assert message.endswith("ValueError: cannot convert this op") and "\n" not in message
+    assert not (finished_run / "export" / "tflite").exists()
