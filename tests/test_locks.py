@@ -199,9 +199,9 @@ def test_every_jupyter_overlay_adds_ipykernel_hash_pinned_on_top_of_its_unchange
 
 @pytest.mark.network
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-def test_make_lock_in_a_jupyter_project_regenerates_the_lock_its_overlay_and_the_cuda_lock(tmp_path):
+def test_make_lock_in_a_jupyter_project_regenerates_the_lock_its_overlays_and_the_cuda_lock(tmp_path):
     project = bake(tmp_path, tensorflow_stack="keras2-legacy", jupyter="yes")
-    made = ["requirements-cuda.lock", "requirements-jupyter.lock", "requirements.lock"]
+    made = ["requirements-cuda.lock", "requirements-export.lock", "requirements-jupyter.lock", "requirements.lock"]
     for name in made:
         (project / name).unlink()
     result = subprocess.run(
@@ -215,6 +215,10 @@ def test_make_lock_in_a_jupyter_project_regenerates_the_lock_its_overlay_and_the
     cuda = {req.name for req in lock_entries((project / "requirements-cuda.lock").read_text(encoding="utf-8"))}
     assert "tensorflow" in cuda and "tensorflow-cpu" not in cuda
     assert "ipykernel" not in cuda, "ipykernel belongs to the overlay, installed on top of either lock"
+    export_tools = {
+        req.name for req in lock_entries((project / "requirements-export.lock").read_text(encoding="utf-8"))
+    }
+    assert {"tf2onnx", "onnxruntime", "coremltools"} <= export_tools and "ipykernel" not in export_tools
 
 
 @pytest.mark.parametrize("stack_id", list(STACKS["stacks"]))
