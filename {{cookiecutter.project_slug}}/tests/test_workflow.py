@@ -134,6 +134,22 @@ def test_a_failing_job_gets_its_row_the_sweep_goes_on_and_exits_1_naming_it(monk
     assert markdown[0].endswith("| error |") and markdown[-1].startswith("| 0 |") and "| failed |" in markdown[-1]
 
 
+def test_an_unexpected_error_in_a_sweep_job_is_logged_and_summarised_too(monkeypatch, tmp_path):
+    from {{ cookiecutter.package_name }} import train as train_module
+
+    def broken(cfg, output_dir):
+        raise ZeroDivisionError(f"seed {cfg.seed}\nand a second line")
+
+    monkeypatch.setattr(train_module, "train", broken)
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, "-m", "seed=1,2", f"hydra.sweep.dir={tmp_path}")
+    assert str(stopped.value.code).startswith("error: 2 of 2 jobs of the sweep failed: job 0 (seed=1): ")
+    with (tmp_path / "summary.csv").open() as handle:
+        rows = {row["job"]: row for row in csv.DictReader(handle)}
+    assert [rows[job]["error"] for job in ("0", "1")] == ["ZeroDivisionError: seed 1", "ZeroDivisionError: seed 2"]
+    assert "Traceback" in (tmp_path / "0" / "train.log").read_text()  # the whole story stays in the job's log
+
+
 def test_the_summary_ranks_unfinished_jobs_last(tmp_path):
     for job, metrics in (("0", {"final_loss": 2.0}), ("1", None), ("2", {"final_loss": 0.5})):
         (tmp_path / job / ".hydra").mkdir(parents=True)
