@@ -1,7 +1,8 @@
-"""Keep the chosen stack's lock as requirements.lock (and its Jupyter overlay with jupyter=yes) and the
-chosen licence as LICENSE, make the first git commit (git_init=yes) before anything else is written, run
-bootstrap.py unless bootstrap=skip, then, with legacy_project set, analyse that project into migration/
-with the new .venv's Python. Under cruft (create, diff, update) it only writes files (see main).
+"""Keep the chosen stack's lock as requirements.lock (with its Jupyter overlay with jupyter=yes, and its
+export tools' overlay) and the chosen licence as LICENSE, make the first git commit (git_init=yes) before
+anything else is written, run bootstrap.py unless bootstrap=skip, then, with legacy_project set, analyse
+that project into migration/ with the new .venv's Python. Under cruft (create, diff, update) it only writes
+files (see main).
 
 The hook always exits 0: a failing hook makes cookiecutter delete the project it just wrote, and an
 install or a migration that fails (no network, no suitable Python, a crash) must never cost the user
@@ -91,6 +92,8 @@ def main():
     (project / "locks" / f"{stack_id}.txt").replace(project / "requirements.lock")
     if ANSWERS["jupyter"] == "yes":
         (project / "locks" / f"{stack_id}.jupyter.txt").replace(project / "requirements-jupyter.lock")
+    # the export tools (make export-tools), installed only when asked for
+    (project / "locks" / f"{stack_id}.export.txt").replace(project / "requirements-export.lock")
     cuda_lock = project / "locks" / f"{stack_id}.cuda.txt"
     if cuda_lock.exists():  # TensorFlow's CUDA build for Linux x86_64: bootstrap.py --accelerator cuda
         cuda_lock.replace(project / "requirements-cuda.lock")

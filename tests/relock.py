@@ -1,6 +1,7 @@
 """Regenerate the template's locks: bake each stack with jupyter=yes, run the project's own `make lock`
-(one uv resolution), copy requirements.lock back as locks/<stack>.txt and requirements-jupyter.lock,
-what ipykernel adds on top, as locks/<stack>.jupyter.txt (and the CUDA and tf-keras locks likewise).
+(one uv resolution), copy requirements.lock back as locks/<stack>.txt, requirements-jupyter.lock,
+what ipykernel adds on top, as locks/<stack>.jupyter.txt, requirements-export.lock, what the export
+tools add, as locks/<stack>.export.txt (and the CUDA and tf-keras locks likewise).
 
     python tests/relock.py [STACK ...]
 
@@ -27,6 +28,7 @@ LOCK_FILES = {
     "requirements-jupyter.lock": "{stack}.jupyter.txt",
     "requirements-cuda.lock": "{stack}.cuda.txt",
     "requirements-tf-keras.lock": "{stack}.tf-keras.txt",
+    "requirements-export.lock": "{stack}.export.txt",
 }
 
 

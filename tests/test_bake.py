@@ -67,19 +67,23 @@ EXPECTED_FILES = {
     "requirements.lock",
     "requirements-cuda.lock",
     "requirements-tf-keras.lock",
+    "requirements-export.lock",
     "src/PKG/__init__.py",
     "src/PKG/runtime/accelerator.py",
     "src/PKG/runtime/artifacts.py",
     "src/PKG/bench.py",
+    "src/PKG/export.py",
     "src/PKG/runtime/callbacks.py",
     "src/PKG/runtime/cuda.py",
     "src/PKG/runtime/datasets.py",
     "src/PKG/runtime/distribute.py",
     "src/PKG/doctor.py",
     "src/PKG/runtime/environment.py",
+    "src/PKG/runtime/exporting.py",
     "src/PKG/runtime/build.py",
     "src/PKG/runtime/numerics.py",
     "src/PKG/runtime/pipelines.py",
+    "src/PKG/runtime/resume.py",
     "src/PKG/runtime/signatures.py",
     "src/PKG/runtime/stack.json",
     "src/PKG/runtime/stack.py",
@@ -108,6 +112,7 @@ EXPECTED_FILES = {
     "src/PKG/conf/__main__.py",
     "src/PKG/conf/schema.py",
     "src/PKG/conf/train.yaml",
+    "src/PKG/conf/export.yaml",
     "src/PKG/conf/callbacks/default.yaml",
     "src/PKG/conf/data/csv.yaml",
     "src/PKG/conf/data/images.yaml",
@@ -158,12 +163,14 @@ EXPECTED_FILES = {
     "tests/test_distribute.py",
     "tests/test_doctor.py",
     "tests/test_environment.py",
+    "tests/test_export.py",
     "tests/test_image_folders.py",
     "tests/test_metal.py",
     "tests/test_model.py",
     "tests/test_numerics.py",
     "tests/test_stack.py",
     "tests/test_tables.py",
+    "tests/test_tensorboard.py",
     "tests/test_launchers.py",
     "tests/test_train.py",
     "tests/test_after_training.py",
@@ -252,7 +259,13 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
     assert pyproject["project"]["requires-python"] == f">={stack['python'][0]},<{last[0]}.{int(last[1]) + 1}"
     # no cuda extra: it installed tensorflow[and-cuda] over tensorflow-cpu (their files overlap);
     # bootstrap.py --accelerator cuda installs requirements-cuda.lock instead
-    assert set(pyproject["project"]["optional-dependencies"]) == {"dev"}
+    # and the export tools: resolved into requirements-export.lock, installed only by make export-tools
+    assert set(pyproject["project"]["optional-dependencies"]) == {"dev", "export"}
+    export_tools = {dep.split(">")[0].split(";")[0] for dep in pyproject["project"]["optional-dependencies"]["export"]}
+    assert {"tf2onnx", "onnxruntime", "coremltools"} <= export_tools
+    assert (project / "requirements-export.lock").read_text(encoding="utf-8") == (
+        TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.export.txt"
+    ).read_text(encoding="utf-8")
     cuda_lock = (project / "requirements-cuda.lock").read_text(encoding="utf-8")
     assert cuda_lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.cuda.txt").read_text(
         encoding="utf-8"

@@ -90,7 +90,7 @@ def test_every_lock_carries_hashes():
         unhashed = [entry.split()[0] for entry in entries if "--hash=sha256:" not in entry]
         assert len(entries) > 20 and unhashed == [], f"{stack_id}: {unhashed}"
         # each stack's lock, its Jupyter overlay and its CUDA lock (tests/relock.py LOCK_FILES), nothing else
-        variants = (".cuda.txt", ".jupyter.txt", ".tf-keras.txt")
+        variants = (".cuda.txt", ".jupyter.txt", ".tf-keras.txt", ".export.txt")
         base_locks = [path.stem for path in LOCKS.glob("*.txt") if not path.name.endswith(variants)]
         assert sorted(base_locks) == sorted(STACKS["stacks"])
         assert sorted(path.name.removesuffix(".jupyter.txt") for path in LOCKS.glob("*.jupyter.txt")) == sorted(
@@ -202,9 +202,9 @@ def test_every_jupyter_overlay_adds_ipykernel_hash_pinned_on_top_of_its_unchange
 
 @pytest.mark.network
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-def test_make_lock_in_a_jupyter_project_regenerates_the_lock_its_overlay_and_the_cuda_lock(tmp_path):
+def test_make_lock_in_a_jupyter_project_regenerates_the_lock_its_overlays_and_the_cuda_lock(tmp_path):
     project = bake(tmp_path, tensorflow_stack="keras2-legacy", jupyter="yes")
-    made = ["requirements-cuda.lock", "requirements-jupyter.lock", "requirements.lock"]
+    made = ["requirements-cuda.lock", "requirements-export.lock", "requirements-jupyter.lock", "requirements.lock"]
     for name in made:
         (project / name).unlink()
     result = subprocess.run(
@@ -218,6 +218,30 @@ def test_make_lock_in_a_jupyter_project_regenerates_the_lock_its_overlay_and_the
     cuda = {req.name for req in lock_entries((project / "requirements-cuda.lock").read_text(encoding="utf-8"))}
     assert "tensorflow" in cuda and "tensorflow-cpu" not in cuda
     assert "ipykernel" not in cuda, "ipykernel belongs to the overlay, installed on top of either lock"
+    export_tools = {
+        req.name for req in lock_entries((project / "requirements-export.lock").read_text(encoding="utf-8"))
+    }
+    assert {"tf2onnx", "onnxruntime", "coremltools"} <= export_tools and "ipykernel" not in export_tools
+
+
+@pytest.mark.parametrize("stack_id", list(STACKS["stacks"]))
+def test_every_export_overlay_adds_the_export_tools_hash_pinned_at_the_base_locks_versions(stack_id):
+    """locks/<stack>.export.txt (requirements-export.lock, make export-tools): tf2onnx, onnxruntime and
+    coremltools, every entry hash-pinned; a package it shares with the base lock has the same version."""
+    base = lock_entries((LOCKS / f"{stack_id}.txt").read_text(encoding="utf-8"))
+    overlay_text = (LOCKS / f"{stack_id}.export.txt").read_text(encoding="utf-8")
+    overlay = lock_entries(overlay_text)
+    assert {"tf2onnx", "onnxruntime", "onnx", "coremltools"} <= {req.name for req in overlay}
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", overlay_text.strip()):
+        assert "--hash=sha256:" in entry, entry.splitlines()[0]
+    stack = STACKS["stacks"][stack_id]
+    for python in stack["python"]:
+        for platform in stack["requirements"]:
+            env = environment(platform, python)
+            base_pins = pins_for(base, env)
+            for req in applicable(overlay, env):
+                version = next(iter(req.specifier)).version
+                assert base_pins.get(req.name, version) == version, f"{platform}/{python}: {req}"
 
 
 CUDA_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack.get("cuda")]

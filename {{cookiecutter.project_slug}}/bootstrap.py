@@ -167,7 +167,7 @@ def build_plugins(pip: list, build_lock: str, names: tuple, tensorflow: str) -> 
     record_path.write_text(json.dumps(wanted, indent=2) + "\n")
 
 
-def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> None:
+def install(installer: list | None, stack, machine, lock_file: Path = LOCK, export_tools: bool = False) -> None:
     """The locked stack with every hash checked, then any plug-in built from source against it (Apple
     Silicon, the experimental stack), then this project on top (editable, no re-resolution)."""
     if not lock_file.exists():
@@ -192,7 +192,12 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK) -> N
     with tempfile.TemporaryDirectory() as tmp:
         lock = Path(tmp) / lock_file.name
         lock.write_text(locked)
-        requirements = [arg for path in [lock, *locks.overlay_locks()] for arg in ("-r", path)]
+        overlays = locks.overlay_locks(export_tools)
+        if export_tools and locks.EXPORT_LOCK not in overlays:
+            raise BootstrapError(
+                f"{locks.EXPORT_LOCK.name} is missing: restore it from version control or run `make lock`."
+            )
+        requirements = [arg for path in [lock, *overlays] for arg in ("-r", path)]
         again = rebuild[:1] if faults.tensorflow_uncompiled(VENV) else []  # --reinstall (uv) / --force-reinstall
         if again:  # an earlier bootstrap installed without compiling: a reinstall compiles
             say("TensorFlow in .venv has no compiled bytecode: reinstalling the locked stack to compile it")
@@ -249,6 +254,11 @@ def main(argv: list | None = None) -> int:
         "`nvidia-smi -L` lists a GPU on Linux x86_64, else the base lock (Metal on Apple Silicon)",
     )
     parser.add_argument("--kernel", action="store_true", help="only register .venv as a Jupyter kernel")
+    parser.add_argument(
+        "--export-tools",
+        action="store_true",
+        help="also install the export tools (tf2onnx, onnxruntime, coremltools) from requirements-export.lock",
+    )
     parser.add_argument("--overlay", nargs=2, metavar=("FULL", "BASE"), help=argparse.SUPPRESS)  # make lock
     args = parser.parse_args(argv)
     if args.overlay:
@@ -286,7 +296,7 @@ def main(argv: list | None = None) -> int:
             f"installer {'uv' if installer else 'pip'}; lock {lock_file.name}"
         )
         ensure_venv(python, installer)
-        install(installer, stack, machine, lock_file)
+        install(installer, stack, machine, lock_file, args.export_tools)
         check()
         if JUPYTER_LOCK.exists():
             register_kernel()

@@ -4,7 +4,8 @@ Standard library only, loaded by bootstrap.py from beside it (it runs before any
 plain functions of facts that return a one-line problem (or None) for bootstrap.py to raise:
 - the accelerator: `--accelerator auto` takes TensorFlow's CUDA build on Linux x86_64 when `nvidia-smi -L`
   lists a GPU; the CUDA lock (requirements-cuda.lock) then replaces requirements.lock;
-- the overlays (requirements-jupyter.lock), installed on top of either in the same hash-checked step;
+- the overlays (requirements-jupyter.lock; requirements-export.lock with --export-tools), installed on top
+  of either in the same hash-checked step;
 - a lock's entries, an overlay (what `make lock` writes), the split of plug-ins built here from the rest.
 """
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent
 LOCK = ROOT / "requirements.lock"
 CUDA_LOCK = ROOT / "requirements-cuda.lock"  # TensorFlow's CUDA build (tensorflow[and-cuda]) for Linux x86_64
 JUPYTER_LOCK = ROOT / "requirements-jupyter.lock"
+EXPORT_LOCK = ROOT / "requirements-export.lock"  # the export tools: only with --export-tools (make export-tools)
 # Locks installed on top of requirements.lock when the project has them, each holding only what its
 # feature adds, resolved together with requirements.lock (`make lock`) so shared pins agree.
 OVERLAY_LOCKS = (JUPYTER_LOCK,)
@@ -38,9 +40,10 @@ def overlay(full: str, base: str) -> str:
     return "".join(entry + "\n" for entry in lock_entries(full) if entry not in present)
 
 
-def overlay_locks() -> list:
-    """The overlay locks this project has, installed together with the base (or CUDA) lock in one step."""
-    return [path for path in OVERLAY_LOCKS if path.exists()]
+def overlay_locks(export_tools: bool = False) -> list:
+    """The overlay locks this project has, installed together with the base (or CUDA) lock in one step;
+    the export tools' only when asked for."""
+    return [path for path in OVERLAY_LOCKS + ((EXPORT_LOCK,) if export_tools else ()) if path.exists()]
 
 
 def split_lock(text: str, names: tuple) -> tuple:

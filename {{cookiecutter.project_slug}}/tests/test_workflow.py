@@ -1,4 +1,4 @@
-"""Resume after a real SIGKILL, a sweep with its summary, the bench, and the seed's own checks."""
+"""Resume after a real SIGKILL, a sweep with its summary (and a failing job), the bench, and the seed's own checks."""
 
 import csv
 import json
@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }} import bench
 from {{ cookiecutter.package_name }}.runtime.summary import collect
@@ -65,9 +66,13 @@ def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
     before = logged_epochs(tmp_path)
     assert not (tmp_path / "metrics.json").exists() and 3 <= len(before) < 5
 
-    run_cli(monkeypatch, *KILLABLE, "resume=true", f"hydra.run.dir={tmp_path}")
+    # nothing but the run dir: the run's own config (5 epochs of 20000 samples, not the defaults) goes on
+    run_cli(monkeypatch, "resume=true", "trainer.verbose=0", f"hydra.run.dir={tmp_path}")
 
     metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["n_train"] + metrics["n_validation"] == 20000
+    assert OmegaConf.load(tmp_path / ".hydra" / "overrides.yaml") == KILLABLE  # the original record, kept
+    assert OmegaConf.load(tmp_path / ".hydra" / "resume-overrides.yaml") == [["resume=true", "trainer.verbose=0"]]
     assert metrics["numerics"]["ran"] and metrics["numerics"]["passed"]
     # the epoch log is written just before the backup: a kill between them costs that one epoch
     assert len(before) - 1 <= metrics["resumed_from_epoch"] <= len(before)
@@ -76,6 +81,24 @@ def test_resume_continues_a_run_killed_with_sigkill(monkeypatch, tmp_path):
     assert metrics["loss_history"][: len(kept)] == [entry["loss"] for entry in kept]
     with (tmp_path / "history.csv").open() as handle:
         assert [int(row["epoch"]) for row in csv.DictReader(handle)] == [0, 1, 2, 3, 4]
+
+
+def test_a_resume_that_would_change_the_model_or_data_is_refused_and_touches_nothing(
+    monkeypatch, capsys, compose_config, tmp_path
+):
+    (tmp_path / ".hydra").mkdir()
+    OmegaConf.save(compose_config("experiment=debug"), tmp_path / ".hydra" / "config.yaml")
+    (tmp_path / ".hydra" / "overrides.yaml").write_text("- experiment=debug\n")
+    before = {path: path.read_bytes() for path in (tmp_path / ".hydra").iterdir()}
+    refused = ("resume=true", "model=mlp", "data.n_samples=5", "trainer.epochs=3", f"hydra.run.dir={tmp_path}")
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, *refused)
+    assert stopped.value.code == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: resume=true continues the run in ") and "\n" not in error
+    assert "model=mlp, data.n_samples=5 would change its model or data" in error and "trainer.epochs" not in error
+    assert {path: path.read_bytes() for path in (tmp_path / ".hydra").iterdir()} == before  # the run's record
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "train.log"]  # Hydra's log, no output
 
 
 def test_a_sweep_ends_with_a_summary_of_its_jobs_best_first(monkeypatch, tmp_path):
@@ -95,6 +118,42 @@ def test_a_sweep_ends_with_a_summary_of_its_jobs_best_first(monkeypatch, tmp_pat
     assert {"final_loss", "final_mae", "final_val_mae"} <= set(rows[0])
     markdown = (tmp_path / "summary.md").read_text().splitlines()
     assert markdown[0].startswith("| job | overrides | status | final_loss | final_val_loss") and len(markdown) == 4
+
+
+def test_a_failing_job_gets_its_row_the_sweep_goes_on_and_exits_1_naming_it(monkeypatch, tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i},{i % 7},{2 * i + 1}\n" for i in range(60)))
+    sweep_dir = tmp_path / "sweep"
+    # the refused job first: the sweep must go on to the next one
+    sweep = ("-m", "experiment=debug", "data=csv", f"data.path={table}", "data.target=nope,y")
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, *sweep, "callbacks.tensorboard=false", f"hydra.sweep.dir={sweep_dir}")
+
+    message = str(stopped.value.code)
+    assert message.startswith("error: 1 of 2 jobs of the sweep failed: job 0 (") and "data.target=nope" in message
+    assert "\n" not in message and (sweep_dir / "1" / "model.keras").exists()
+    with (sweep_dir / "summary.csv").open() as handle:
+        rows = {row["job"]: row for row in csv.DictReader(handle)}
+    assert rows["0"]["status"] == "failed" and "'nope'" in rows["0"]["error"] and rows["0"]["error"] in message
+    assert rows["1"]["status"] == "finished" and rows["1"]["error"] == "" and float(rows["1"]["final_loss"]) > 0
+    markdown = (sweep_dir / "summary.md").read_text().splitlines()
+    assert markdown[0].endswith("| error |") and markdown[-1].startswith("| 0 |") and "| failed |" in markdown[-1]
+
+
+def test_an_unexpected_error_in_a_sweep_job_is_logged_and_summarised_too(monkeypatch, tmp_path):
+    from {{ cookiecutter.package_name }} import train as train_module
+
+    def broken(cfg, output_dir):
+        raise ZeroDivisionError(f"seed {cfg.seed}\nand a second line")
+
+    monkeypatch.setattr(train_module, "train", broken)
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, "-m", "seed=1,2", f"hydra.sweep.dir={tmp_path}")
+    assert str(stopped.value.code).startswith("error: 2 of 2 jobs of the sweep failed: job 0 (seed=1): ")
+    with (tmp_path / "summary.csv").open() as handle:
+        rows = {row["job"]: row for row in csv.DictReader(handle)}
+    assert [rows[job]["error"] for job in ("0", "1")] == ["ZeroDivisionError: seed 1", "ZeroDivisionError: seed 2"]
+    assert "Traceback" in (tmp_path / "0" / "train.log").read_text()  # the whole story stays in the job's log
 
 
 def test_the_summary_ranks_unfinished_jobs_last(tmp_path):

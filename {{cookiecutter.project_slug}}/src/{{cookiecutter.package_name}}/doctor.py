@@ -2,12 +2,12 @@
 `python -m {{ cookiecutter.package_name }}.doctor [--json] [--numerics] [overrides ...]`.
 
 It checks the machine (arch, Rosetta, OS and macOS version, chip), the Python, the installed versions
-against the chosen stack (TensorFlow, Keras, the Metal plug-in, numpy) and whether the installed
-TensorFlow / Metal plug-in pair is one that loads (environment.py); then it imports TensorFlow, recognising the known
-failure signatures, lists the devices, runs a placement probe with soft placement off, times a matmul on
-the CPU and on the accelerator, and checks that the accelerator computes what the CPU computes (the
-configured model, and a Dense-ReLU MLP: the fused pattern Metal has got wrong). Exit status 0 when
-healthy, 1 with the cure otherwise.
+against the chosen stack (TensorFlow, Keras, the Metal plug-in, numpy), whether the installed
+TensorFlow / Metal plug-in pair is one that loads, and that TensorBoard imports (environment.py); then it
+imports TensorFlow, recognising the known failure signatures, lists the devices, runs a placement probe with
+soft placement off, times a matmul on the CPU and on the accelerator, and checks that the accelerator
+computes what the CPU computes (the configured model, and a Dense-ReLU MLP: the fused pattern Metal has got
+wrong). Exit status 0 when healthy, 1 with the cure otherwise.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .runtime.environment import (
     check_metal_limits,
     check_metal_pair,
     check_metal_switch,
+    check_tensorboard,
     check_versions,
     check_xla,
     installed_versions,
@@ -191,6 +192,7 @@ def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
     if machine.platform_key in stack.requirements:
         findings += check_versions(stack, machine, versions, python)
     findings.append(check_metal_pair(stack, versions, plugin_build_record()))
+    findings.append(check_tensorboard())
     findings += filter(
         None,
         [

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from .conf import schema
@@ -33,6 +34,7 @@ from .runtime import (
     pipelines,
     plots,
     preflight,
+    resume,
     rundir,
 )
 from .runtime.artifacts import RunError
@@ -229,20 +231,44 @@ def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack
 
 @hydra.main(version_base="1.3", config_path="conf", config_name=preflight.CONFIG_NAME)
 def run(cfg: DictConfig) -> None:
+    hydra_config = HydraConfig.get()
+    output_dir = Path(hydra_config.runtime.output_dir)
+    sweeping = hydra_config.mode == RunMode.MULTIRUN
     try:
-        train(cfg, Path(HydraConfig.get().runtime.output_dir))
+        if cfg.resume and hydra_config.output_subdir is None and (output_dir / resume.SAVED_CONFIG).is_file():
+            cfg = resume.resumed_config(output_dir, cfg, hydra_config.overrides.task)
+            artifacts.check_run_dir(output_dir, resume=True)  # a finished run is refused before it is touched
+            resume.record(output_dir, hydra_config.overrides.task)
+            log.info("Resuming %s with its own config (%s)", output_dir, resume.SAVED_CONFIG)
+        train(cfg, output_dir)
     except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+        if not sweeping:
+            sys.exit(1)
+        artifacts.write_error(output_dir, one_line(str(error)))
+    except Exception as error:
+        if not sweeping:
+            raise
+        # A sweep goes on with its other jobs: the traceback goes to this job's log, the line to its summary
+        # row, and the summary (runtime/summary.py) makes the sweep exit 1 at the end, naming this job.
+        log.exception("The job failed")
+        artifacts.write_error(output_dir, one_line(f"{type(error).__name__}: {error}"))
+
+
+def one_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
 
 
 def main() -> None:
     """The command line: refused in one or two lines when its config cannot run (a wrong type, a value out of
-    range, an option or key that does not exist), before Hydra makes the run directory; else Hydra's app."""
+    range, an option or key that does not exist), before Hydra makes the run directory; else Hydra's app. A
+    resume of a run that saved its config keeps the run's own .hydra/ record."""
     refused = preflight.problem(sys.argv[1:])
     if refused:
         print(f"error: {refused}", file=sys.stderr)
         sys.exit(1)
+    if resume.resumed_run_dir(sys.argv[1:]):
+        sys.argv.append("hydra.output_subdir=null")
     run()
 
 

@@ -1,7 +1,8 @@
 """The run directory: whether a run may write into it, and what a finished run leaves there.
 
 model.keras, metrics.json and loss_curve.png are written here at the end; history.csv, checkpoints/,
-tensorboard/ and backup/ by the callbacks during the run (see callbacks.py).
+tensorboard/ and backup/ by the callbacks during the run (see callbacks.py); error.txt by a sweep's job
+that failed (its one-line error, for the sweep's summary).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .callbacks import BACKUP_DIR, CHECKPOINT_DIR, HISTORY_CSV, TENSORBOARD_DIR
 MODEL = "model.keras"
 METRICS = "metrics.json"
 LOSS_CURVE = "loss_curve.png"
+ERROR = "error.txt"
 # What a run writes: any of them means the directory is used by a run.
 MODEL_INFO = "model.json"  # what model.keras takes and gives (runtime/rundir.py)
 RUN_OUTPUTS = (MODEL, MODEL_INFO, METRICS, HISTORY_CSV, LOSS_CURVE, CHECKPOINT_DIR, TENSORBOARD_DIR, BACKUP_DIR)
@@ -54,6 +56,12 @@ def final(history: dict, epoch: int | None = None) -> dict:
 
 def stopped_by_nan(history: dict) -> bool:
     return any(not math.isfinite(value) for value in history.get("loss", [])[-1:])
+
+
+def write_error(run_dir: Path, line: str) -> None:
+    """A failed sweep job's one-line error, read by the sweep's summary (summary.py)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / ERROR).write_text(line + "\n", encoding="utf-8")
 
 
 def write_metrics(run_dir: Path, metrics: dict) -> None:

@@ -8,6 +8,7 @@ run across a kill, so that metrics.json and history.csv cover every epoch, befor
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import math
 import time
@@ -123,7 +124,8 @@ def build(cfg, run_dir: Path, keras, epoch_log, has_validation: bool) -> list:
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / TENSORBOARD_DIR)))
     if cfg.backup_and_restore:
-        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir=str(run_dir / BACKUP_DIR)))
+        backup = keras.callbacks.BackupAndRestore
+        callbacks.append(backup(backup_dir=str(run_dir / BACKUP_DIR), **kill_safe_backup(backup)))
     return callbacks
 
 
@@ -135,3 +137,11 @@ def restore_best(model, fit_callbacks: list, keras) -> int | None:
         return None
     model.set_weights(stopper.best_weights)
     return int(stopper.best_epoch)
+
+
+def kill_safe_backup(backup_class) -> dict:
+    """A SIGKILL while the backup's weights are written leaves a truncated file that no resume can load:
+    Keras 3.7+ keeps the previous backup beside it (double_checkpoint) and falls back to it. Keras 3.6 has
+    no such option; Keras 2 backs up through tf.train.CheckpointManager."""
+    accepted = inspect.signature(backup_class).parameters
+    return {"double_checkpoint": True} if "double_checkpoint" in accepted else {}

@@ -6,6 +6,7 @@ Plain functions of facts (versions, environment variables, a Machine), so the te
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from . import accelerator
-from .signatures import NUMPY_2, REBOOTSTRAP, XLA_CURE, XLA_ON_METAL
+from .signatures import NUMPY_2, REBOOTSTRAP, XLA_CURE, XLA_ON_METAL, diagnose
 from .stack import PLUGIN_BUILD_RECORD, Machine, Stack, installed, machine_problem, sysctl
 
 DISTRIBUTIONS = (
@@ -171,3 +172,15 @@ def check_bytecode(environ: dict, tensorflow_init: str | None) -> Finding | None
         f"(import tensorflow takes about twice as long): re-run `{REBOOTSTRAP}`, which installs with bytecode",
         REBOOTSTRAP,
     )
+
+
+def check_tensorboard(import_module=importlib.import_module) -> Finding:
+    """`make tensorboard` runs tensorboard.main, which imports what the TensorBoard callback's logs need to be
+    seen (pkg_resources before TensorBoard 2.20): a failed import is a problem with its cure."""
+    try:
+        import_module("tensorboard.main")
+    except Exception as error:  # any failure here is the finding, whatever its type
+        text = f"{type(error).__name__}: {error}"
+        cause, cure = diagnose(text) or (text.splitlines()[0], REBOOTSTRAP)
+        return Finding("tensorboard", "problem", cause, cure)
+    return Finding("tensorboard", "ok", f"TensorBoard {installed('tensorboard')} imports")

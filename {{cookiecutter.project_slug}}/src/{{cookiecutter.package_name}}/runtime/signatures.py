@@ -35,6 +35,11 @@ SIGNATURES = [
         XLA_CURE,
     ),
     (
+        ("no module named 'pkg_resources'",),
+        "TensorBoard before 2.20 imports pkg_resources, which setuptools 82 and newer no longer ship",
+        f"reinstall the locked setuptools (<82): {REBOOTSTRAP} (or pip install 'setuptools<82')",
+    ),
+    (
         ("illegal instruction", "avx"),
         "an x86_64 TensorFlow under Rosetta hit an AVX instruction Rosetta cannot run",
         f"use a native arm64 Python and rebuild .venv: {REBOOTSTRAP}",
