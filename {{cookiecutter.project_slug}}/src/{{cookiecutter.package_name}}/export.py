@@ -15,9 +15,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from .runtime import exporting
+from .runtime import exporting, rundir
 from .runtime.artifacts import RunError
 from .runtime.datasets import DataError
+from .runtime.rundir import RunDirError
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,14 @@ def main(cfg: DictConfig) -> None:
     run_dir = Path(cfg.run_dir)
     try:
         exporting.check_request(run_dir, cfg.format)
+        rundir.load_run(run_dir)  # model.json, which rebuilds the rows to compare on: refused before TensorFlow loads
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
 
         from .runtime import build
 
         record = exporting.export(tf, build.keras, run_dir, cfg.format)
-    except (RunError, DataError) as error:
+    except (RunError, DataError, RunDirError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
     where = run_dir / record["path"]

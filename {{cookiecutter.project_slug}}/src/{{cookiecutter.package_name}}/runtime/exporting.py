@@ -43,20 +43,13 @@ def check_request(run_dir: Path, format_name: str) -> None:
 
 
 def comparison_rows(run_dir: Path, limit: int = ROWS) -> np.ndarray:
-    """The rows each export is checked on: the run's validation rows (its training rows when it had no
-    validation split), rebuilt from the run's saved config, at most `limit`."""
-    from omegaconf import OmegaConf
+    """The rows each export is checked on, at most `limit`: the run's own test rows, rebuilt from model.json
+    (rundir.py), or, for a run that held out none (data.test_split=0), the first rows of its data."""
+    from . import rundir
 
-    from . import datasets, pipelines
-
-    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
-    prepared = datasets.prepare(cfg.data, cfg.seed)
-    if prepared.x is not None:
-        rows = prepared.validation_index if len(prepared.validation_index) else prepared.train_index
-        return np.asarray(prepared.x[rows[:limit]], dtype=np.float32)
-    train, validation = pipelines.pipelines(prepared, limit, cfg.seed)
-    images, _ = next(iter(validation if validation is not None else train))
-    return np.asarray(images, dtype=np.float32)
+    run = rundir.load_run(run_dir)
+    x, _ = run.test_rows() if run.info.get("n_test") else run.rows([])
+    return np.asarray(x[:limit], dtype=np.float32)
 
 
 def export(tf, keras, run_dir: Path, format_name: str) -> dict:
