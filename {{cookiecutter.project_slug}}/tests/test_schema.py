@@ -91,7 +91,7 @@ def wrong_values(annotation) -> list:
         return ["abc", "true"]
     if annotation is bool:
         return ["abc"]
-    if annotation is str:
+    if annotation in (str, str | None):
         return ["[1,2]"]
     if annotation in (list[str], list[str] | None, int | None):
         return ["abc"]
