@@ -34,7 +34,7 @@ REFUSED = [
         "trainer.epoch=3",
         [
             "error: Could not override 'trainer.epoch': Key 'epoch' not in 'Trainer'.",
-            "trainer has: epochs, batch_size, loss, metrics, verbose, jit_compile, deterministic",
+            "trainer has: epochs, batch_size, loss, class_weight, metrics, verbose, jit_compile, deterministic",
         ],
     ),
     ("optimizer.learning_rate=inf", ["error: optimizer.learning_rate=inf must be a finite number above 0."]),

@@ -182,7 +182,8 @@ def test_an_npz_file_of_images_trains_the_cnn(compose_config, tmp_path):
     data = ("data=npz", f"data.path={tmp_path / 'pictures.npz'}", "callbacks.tensorboard=false")
     metrics = train(compose_config(*DEBUG, *data, "model=cnn"), tmp_path / "run")
     assert metrics["task"] == "classification" and metrics["classes"] == ["0", "1"]
-    assert (metrics["n_train"], metrics["n_validation"]) == (32, 8) and "final_val_accuracy" in metrics
+    assert (metrics["n_train"], metrics["n_validation"], metrics["n_test"]) == (28, 8, 4)  # test_split 0.1
+    assert "final_val_accuracy" in metrics
 
 
 def test_bad_data_and_models_are_refused_in_one_line(monkeypatch, capsys, tmp_path):
