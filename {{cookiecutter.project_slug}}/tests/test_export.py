@@ -56,7 +56,8 @@ def test_the_command_exports_a_savedmodel_that_agrees_with_model_keras(finished_
         result.stdout
     )
     record = json.loads((finished_run / "export" / "export.json").read_text())["savedmodel"]
-    assert record["verified"] and record["agrees"] and record["rows"] == 8  # the run's test rows: data.test_split=0.1 of 80
+    # compared on the run's test rows: data.test_split=0.1 of 80
+    assert record["verified"] and record["agrees"] and record["rows"] == 8
     assert record["relative_difference"] <= exporting.TOLERANCE == record["tolerance"]
     assert (finished_run / "export" / "savedmodel" / "saved_model.pb").is_file()
 
