@@ -52,6 +52,8 @@ EXPECTED_FILES = {
     "Makefile",
     "README.md",
     "docs/ci.md",
+    "docs/configuration.md",
+    "docs/data.md",
     "docs/migration.md",
     "docs/numerics.md",
     "docs/runs.md",

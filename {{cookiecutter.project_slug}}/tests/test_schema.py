@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.conf import schema
 from {{ cookiecutter.package_name }}.runtime import preflight
 from {{ cookiecutter.package_name }}.train import main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"  # the key table
 
 # The overrides of the issue, and the line(s) each one gets.
 REFUSED = [
