@@ -49,7 +49,13 @@ def finished_run(tf, tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_command_exports_a_savedmodel_that_agrees_with_model_keras(finished_run):
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.export", f"run_dir={finished_run}", "format=savedmodel"]
+    command = [
+        sys.executable,
+        "-m",
+        "{{ cookiecutter.package_name }}.export",
+        f"run_dir={finished_run}",
+        "format=savedmodel",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"savedmodel: {finished_run / 'export' / 'savedmodel'}; largest difference from model.keras on 8 rows" in (

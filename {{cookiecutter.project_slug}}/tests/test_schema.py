@@ -77,7 +77,13 @@ def test_bench_and_doctor_refuse_the_same_overrides_in_the_same_words(monkeypatc
 def test_the_command_line_refuses_in_its_own_process(tmp_path):
     """The real command: its exit status and stderr, and Hydra's own noise gone."""
     for override, lines in (REFUSED[0], REFUSED[5]):
-        command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.train", override, f"hydra.run.dir={tmp_path}/run"]
+        command = [
+            sys.executable,
+            "-m",
+            "{{ cookiecutter.package_name }}.train",
+            override,
+            f"hydra.run.dir={tmp_path}/run",
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", lines)
     assert not (tmp_path / "run").exists()
@@ -162,7 +168,8 @@ def test_the_readme_table_is_the_schemas(compose_config):
     """The README's configuration table is `python -m <package>.conf`: the keys, types and meanings of
     conf/schema.py, with the values of the default config that `--cfg job` prints."""
     table = schema.table(compose_config())
-    assert table in README.read_text(encoding="utf-8"), "paste the output of python -m {{ cookiecutter.package_name }}.conf"
+    paste = "paste the output of python -m {{ cookiecutter.package_name }}.conf"
+    assert table in README.read_text(encoding="utf-8"), paste
     for path, _ in SCHEMA_KEYS:
         assert f"| `{path}` |" in table
     assert "| `trainer.epochs` | int | `10` |" in table and OmegaConf.select(compose_config(), "trainer.epochs") == 10

@@ -14,6 +14,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }} import bench
+from {{ cookiecutter.package_name }}.runtime import resume
+from {{ cookiecutter.package_name }}.runtime.artifacts import RunError
 from {{ cookiecutter.package_name }}.runtime.summary import collect
 from {{ cookiecutter.package_name }}.train import main
 
@@ -99,6 +101,19 @@ def test_a_resume_that_would_change_the_model_or_data_is_refused_and_touches_not
     assert "model=mlp, data.n_samples=5 would change its model or data" in error and "trainer.epochs" not in error
     assert {path: path.read_bytes() for path in (tmp_path / ".hydra").iterdir()} == before  # the run's record
     assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "train.log"]  # Hydra's log, no output
+
+
+def test_a_resume_may_repeat_the_runs_own_overrides(compose_config, tmp_path):
+    """A job script passes the same command again with resume=true: the same model and data are no change."""
+    given = ["experiment=debug", "model=mlp", "data.n_samples=300"]
+    (tmp_path / ".hydra").mkdir()
+    OmegaConf.save(compose_config(*given), tmp_path / ".hydra" / "config.yaml")
+    again = [*given, "trainer.verbose=0"]
+    config = resume.resumed_config(tmp_path, compose_config(*again, "resume=true"), [*again, "resume=true"])
+    assert config.model.hidden_units and config.data.n_samples == 300 and config.trainer.verbose == 0
+    with pytest.raises(RunError, match="data.n_samples=301 would change its model or data"):
+        changed = [*given[:2], "data.n_samples=301"]
+        resume.resumed_config(tmp_path, compose_config(*changed), changed)
 
 
 def test_a_sweep_ends_with_a_summary_of_its_jobs_best_first(monkeypatch, tmp_path):

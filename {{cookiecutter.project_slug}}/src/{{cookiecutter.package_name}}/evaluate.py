@@ -23,7 +23,9 @@ EVALUATION = "evaluation.json"
 CONFUSION_PNG = "confusion_matrix.png"
 REGRESSION_PNG = "predicted_vs_true.png"
 BATCH = 256
-USAGE = "usage: python -m {{ cookiecutter.package_name }}.evaluate run_dir=DIR [data=NAME] [data.KEY=VALUE ...]"
+USAGE = (
+    "usage: python -m {{ cookiecutter.package_name }}.evaluate run_dir=DIR [data=NAME] [data.KEY=VALUE ...]"
+)
 
 
 def classification_metrics(true: np.ndarray, predicted: np.ndarray, classes: list) -> dict:

@@ -1,4 +1,5 @@
-"""Predict with a trained run: `python -m {{ cookiecutter.package_name }}.predict run_dir=DIR input=FILE_OR_DIR [output=FILE]`.
+"""Predict with a trained run:
+`python -m {{ cookiecutter.package_name }}.predict run_dir=DIR input=FILE_OR_DIR [output=FILE]`.
 
 The input is what the run trained on: a CSV with the model's feature columns (by name, in any order; other
 columns are copied through), a .npz file with an array `x`, or an image file or a folder of images. The

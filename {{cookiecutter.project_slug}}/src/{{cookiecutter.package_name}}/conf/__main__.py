@@ -1,5 +1,6 @@
-"""`python -m {{ cookiecutter.package_name }}.conf`: the README's configuration table, from the schema (schema.py) and the
-default config, as `python -m {{ cookiecutter.package_name }}.train --cfg job` composes it."""
+"""`python -m {{ cookiecutter.package_name }}.conf`: the configuration table of docs/configuration.md, from
+the schema (schema.py) and the default config, as
+`python -m {{ cookiecutter.package_name }}.train --cfg job` composes it."""
 
 from hydra import compose, initialize_config_module
 

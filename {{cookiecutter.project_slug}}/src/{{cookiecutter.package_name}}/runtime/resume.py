@@ -42,20 +42,34 @@ def resumed_run_dir(argv: list) -> Path | None:
 
 def resumed_config(run_dir: Path, composed: DictConfig, task_overrides: list) -> DictConfig:
     """The run's saved config with the resume's own overrides applied (their values as Hydra composed them);
-    one that would change what the run trains is refused in one line."""
+    one that would change what the run trains is refused in one line. Repeating the run's own overrides is
+    fine (a job script passes the same command again with resume=true): only a different value is refused."""
     parsed = [o for o in parse(list(task_overrides)) if o.key_or_group != "resume"]
-    fixed = [o.input_line for o in parsed if changes_what_is_trained(o.key_or_group)]
+    config = OmegaConf.load(run_dir / SAVED_CONFIG)
+    fixed = [o.input_line for o in parsed if changes_what_is_trained(o.key_or_group) and differs(o, composed, config)]
     if fixed:
         raise RunError(
             f"resume=true continues the run in {run_dir} with its own config ({SAVED_CONFIG}); "
             f"{', '.join(fixed)} would change its model or data: start a new run for that."
         )
-    config = OmegaConf.load(run_dir / SAVED_CONFIG)
     for override in parsed:
-        value = OmegaConf.select(composed, override.key_or_group)
-        OmegaConf.update(config, override.key_or_group, value, merge=False, force_add=True)
+        if not changes_what_is_trained(override.key_or_group):
+            value = OmegaConf.select(composed, override.key_or_group)
+            OmegaConf.update(config, override.key_or_group, value, merge=False, force_add=True)
     config.resume = True
     return config
+
+
+def differs(override, composed: DictConfig, saved: DictConfig) -> bool:
+    """Whether the override gives what it sets another value than the run had: a preset (experiment=) is
+    judged by everything a resume may not change."""
+    preset = override.key_or_group == "experiment"
+    keys = [key for key in FIXED if key != "experiment"] if preset else [override.key_or_group]
+    return any(plain(OmegaConf.select(composed, key)) != plain(OmegaConf.select(saved, key)) for key in keys)
+
+
+def plain(value):
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 def changes_what_is_trained(key: str) -> bool:
