@@ -23,9 +23,7 @@ EVALUATION = "evaluation.json"
 CONFUSION_PNG = "confusion_matrix.png"
 REGRESSION_PNG = "predicted_vs_true.png"
 BATCH = 256
-USAGE = (
-    "usage: python -m {{ cookiecutter.package_name }}.evaluate run_dir=DIR [data=NAME] [data.KEY=VALUE ...]"
-)
+USAGE = f"usage: python -m {__package__}.evaluate run_dir=DIR [data=NAME] [data.KEY=VALUE ...]"
 
 
 def classification_metrics(true: np.ndarray, predicted: np.ndarray, classes: list) -> dict:
