@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }} import bench, doctor
@@ -106,6 +108,7 @@ def wrong_values(annotation) -> list:
 
 
 SCHEMA_KEYS = [(path, spec.type) for path, spec in schema.schema_keys()]
+SGD = {"optimizer.momentum": ["optimizer=sgd"]}  # the key only sgd's entry gives
 annotation_of = dict(SCHEMA_KEYS)
 WRONG = [(path, value) for path, annotation in SCHEMA_KEYS for value in wrong_values(annotation)]
 
@@ -127,12 +130,32 @@ def test_every_key_of_the_schema_is_typed():
 def test_a_value_of_the_wrong_type_is_refused_for_every_key(monkeypatch):
     """The wrong types of every key (from its type in the schema): one line naming the key and the value."""
     monkeypatch.setitem(sys.modules, "tensorflow", None)
-    sgd = {"optimizer.momentum": ["optimizer=sgd"]}  # the key only sgd's entry gives
     for path, value in WRONG:
-        line = preflight.problem([*sgd.get(path, []), f"{path}={value}"])
+        line = preflight.problem([*SGD.get(path, []), f"{path}={value}"])
         assert line and "\n" not in line, (path, value, line)
         named = f"{path}={value}: " if annotation_of[path] is not Any else f"{path}={value} must be "
         assert line.startswith(named), line  # then OmegaConf's words for the type, or the values allowed
+
+
+# Words that no typed key reads as its type: not a number, and none of YAML's and OmegaConf's spellings of a
+# boolean or of null (y, yes, on, true, ...), nor inf or nan.
+NOT_A_VALUE = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none", "inf", "nan", "infinity"}
+WORDS = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12).filter(lambda word: word not in NOT_A_VALUE)
+TYPED = [(path, annotation) for path, annotation in SCHEMA_KEYS if annotation in (int, float, bool, int | None)]
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(key=st.sampled_from(TYPED), word=WORDS, number=st.floats(0.01, 1e6).map(lambda value: round(value, 3)))
+def test_property_a_word_or_a_fraction_where_a_number_or_a_flag_belongs_is_refused(key, word, number):
+    """Property-based: any word for a number or a flag, and a fraction for a whole number, is refused in one
+    line naming the key and the value, before TensorFlow (which no check here imports)."""
+    path, annotation = key
+    values = [word] + ([f"{number + 0.5}"] if annotation in (int, int | None) else [])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "tensorflow", None)  # importing it now raises ImportError
+        for value in values:
+            line = preflight.problem([*SGD.get(path, []), f"{path}={value}"])
+            assert line and "\n" not in line and line.startswith(f"{path}={value}: "), (path, value, line)
 
 
 GOOD = [
