@@ -25,7 +25,7 @@ from helpers import DEFAULT_PACKAGE, run
 pytestmark = pytest.mark.network  # the shared bootstrapped project (a real stack)
 
 PKG = DEFAULT_PACKAGE
-# Few TensorFlow processes: one sweep of both models, one killed run and its resume, one bench, one reload.
+# Few TensorFlow processes: one sweep of both models, a killed run and its resume and a bench per model, one reload.
 QUICK = ["trainer.epochs=3", "callbacks.tensorboard=false", "loss_curve=false", "device.check_numerics=true"]
 
 
@@ -108,14 +108,11 @@ def logged_epochs(run_dir: Path) -> list:
         return []
 
 
-def test_the_users_models_and_loader_sweep_resume_after_sigkill_bench_and_reload(bootstrapped, user_project):
-    project, table = user_project
-    python, env = python_in(bootstrapped, project)
-    sweep = sweep_both_models_on_the_users_loader(project, table, python, env)
-
-    run_dir = project.parent / "killed"
+def killed_then_resumed(model: str, project: Path, python: list, env: dict) -> Path:
+    """A run of the user's model killed with SIGKILL after two epochs, then resumed with the same command."""
+    run_dir = project.parent / f"killed-{model}"
     # big enough that an epoch takes a noticeable time, so the kill lands between epochs 2 and 5
-    killable = [*python, "-m", f"{PKG}.train", "model=gated", "data.n_samples=20000", "trainer.epochs=5", *QUICK[1:]]
+    killable = [*python, "-m", f"{PKG}.train", f"model={model}", "data.n_samples=20000", "trainer.epochs=5", *QUICK[1:]]
     process = subprocess.Popen(
         [*killable, f"hydra.run.dir={run_dir}"], cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -133,17 +130,26 @@ def test_the_users_models_and_loader_sweep_resume_after_sigkill_bench_and_reload
     resumed = run([*killable, "resume=true", f"hydra.run.dir={run_dir}"], cwd=project, env=env)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["resumed_from_epoch"] >= 2 and len(metrics["loss_history"]) == 5
+    assert metrics["resumed_from_epoch"] >= 2 and len(metrics["loss_history"]) == 5, model
     assert metrics["numerics"]["passed"] and metrics["device"] == "cpu"
+    return run_dir
 
-    bench = run(
-        [*python, "-m", f"{PKG}.bench", "model=residual", "experiment=debug", "--epochs", "1", "--json"],
-        cwd=project,
-        env=env,
-    )
-    assert bench.returncode == 0, bench.stderr[-3000:]
-    rows = json.loads(bench.stdout)["rows"]
-    assert rows[0]["device"] == "cpu" and rows[0]["samples_per_second"] > 0
+
+def test_the_users_models_and_loader_sweep_resume_after_sigkill_bench_and_reload(bootstrapped, user_project):
+    project, table = user_project
+    python, env = python_in(bootstrapped, project)
+    sweep = sweep_both_models_on_the_users_loader(project, table, python, env)
+
+    resumed = [killed_then_resumed(model, project, python, env) for model in ("gated", "residual")]
+    for model in ("residual", "gated"):
+        bench = run(
+            [*python, "-m", f"{PKG}.bench", f"model={model}", "experiment=debug", "--epochs", "1", "--json"],
+            cwd=project,
+            env=env,
+        )
+        assert bench.returncode == 0, bench.stderr[-3000:]
+        rows = json.loads(bench.stdout)["rows"]
+        assert rows[0]["device"] == "cpu" and rows[0]["samples_per_second"] > 0, model
 
     # model.keras reloads where the user's modules are importable (the subclass is registered by its import),
     # and it is the trained model: its validation loss is the one the sweep recorded
@@ -156,19 +162,20 @@ from {PKG}.models import gated  # registers GatedMLP
 
 prepared = load(sys.argv[1], seed=42)
 x, y = prepared.x[prepared.validation_index], prepared.y[prepared.validation_index]
-for run_dir in sys.argv[2:-1]:  # the sweep's jobs, on the user's data: the mean squared error
+for run_dir in sys.argv[2:4]:  # the sweep's jobs, on the user's data: the mean squared error
     model = keras.models.load_model(run_dir + "/model.keras")
     print(json.dumps([type(model).__name__, float(np.mean((model.predict(x, verbose=0) - y) ** 2))]))
-model = keras.models.load_model(sys.argv[-1] + "/model.keras")  # the resumed run, on synthetic data
-outputs = model.predict(np.random.default_rng(0).random((4, 10), dtype=np.float32), verbose=0)
-print(json.dumps([type(model).__name__, list(outputs.shape), bool(np.isfinite(outputs).all())]))
+for run_dir in sys.argv[4:]:  # the resumed runs, on synthetic data
+    model = keras.models.load_model(run_dir + "/model.keras")
+    outputs = model.predict(np.random.default_rng(0).random((4, 10), dtype=np.float32), verbose=0)
+    print(json.dumps([type(model).__name__, list(outputs.shape), bool(np.isfinite(outputs).all())]))
 """
     jobs = [sweep / "0", sweep / "1"]
-    result = run([*python, "-c", reload, table, *jobs, run_dir], cwd=project, env=env)
+    result = run([*python, "-c", reload, table, *jobs, *resumed], cwd=project, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     reloaded = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(kind for kind, _ in reloaded[:2]) == ["Functional", "GatedMLP"]
-    assert reloaded[2] == ["GatedMLP", [4, 1], True]
+    assert reloaded[2:] == [["GatedMLP", [4, 1], True], ["Functional", [4, 1], True]]
     for (kind, mse), job in zip(reloaded[:2], jobs, strict=True):
         recorded = json.loads((job / "metrics.json").read_text())
         assert mse == pytest.approx(recorded["final_val_loss"], rel=1e-4), (kind, job)
