@@ -16,6 +16,7 @@ from omegaconf import OmegaConf
 from {{ cookiecutter.package_name }} import bench
 from {{ cookiecutter.package_name }}.runtime import resume
 from {{ cookiecutter.package_name }}.runtime.artifacts import RunError
+from {{ cookiecutter.package_name }}.runtime.callbacks import kill_safe_backup
 from {{ cookiecutter.package_name }}.runtime.summary import collect
 from {{ cookiecutter.package_name }}.train import main
 
@@ -101,6 +102,31 @@ def test_a_resume_that_would_change_the_model_or_data_is_refused_and_touches_not
     assert "model=mlp, data.n_samples=5 would change its model or data" in error and "trainer.epochs" not in error
     assert {path: path.read_bytes() for path in (tmp_path / ".hydra").iterdir()} == before  # the run's record
     assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "train.log"]  # Hydra's log, no output
+
+
+def test_a_backup_killed_while_it_writes_leaves_the_last_one_whole(tmp_path):
+    """Keras 3 before 3.7 (the Mac pin) writes its backup in place: a kill in the middle would leave a torn
+    weights file that no resume loads. The project's backup writes under other names and moves them."""
+
+    class WrittenInPlace:  # Keras 3.6's BackupAndRestore, as far as saving goes
+        def __init__(self, backup_dir):
+            self.backup_dir, self.killed = backup_dir, False
+            self._weights_path = f"{backup_dir}/latest.weights.h5"
+            self._training_metadata_path = f"{backup_dir}/training_metadata.json"
+
+        def _save_model(self):
+            Path(self._weights_path).write_text("torn" if self.killed else "whole")
+            if self.killed:
+                raise KeyboardInterrupt  # the kill, mid-write
+            Path(self._training_metadata_path).write_text('{"epoch": 1}')
+
+    backup = kill_safe_backup(WrittenInPlace, str(tmp_path))
+    backup._save_model()
+    backup.killed = True
+    with pytest.raises(KeyboardInterrupt):
+        backup._save_model()
+    assert (tmp_path / "latest.weights.h5").read_text() == "whole"
+    assert (tmp_path / "training_metadata.json").read_text() == '{"epoch": 1}'
 
 
 def test_a_resume_may_repeat_the_runs_own_overrides(compose_config, tmp_path):

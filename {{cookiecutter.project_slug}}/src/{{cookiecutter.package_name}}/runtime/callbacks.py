@@ -11,6 +11,7 @@ import csv
 import inspect
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -124,8 +125,7 @@ def build(cfg, run_dir: Path, keras, epoch_log, has_validation: bool) -> list:
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / TENSORBOARD_DIR)))
     if cfg.backup_and_restore:
-        backup = keras.callbacks.BackupAndRestore
-        callbacks.append(backup(backup_dir=str(run_dir / BACKUP_DIR), **kill_safe_backup(backup)))
+        callbacks.append(kill_safe_backup(keras.callbacks.BackupAndRestore, str(run_dir / BACKUP_DIR)))
     return callbacks
 
 
@@ -139,9 +139,27 @@ def restore_best(model, fit_callbacks: list, keras) -> int | None:
     return int(stopper.best_epoch)
 
 
-def kill_safe_backup(backup_class) -> dict:
-    """A SIGKILL while the backup's weights are written leaves a truncated file that no resume can load:
-    Keras 3.7+ keeps the previous backup beside it (double_checkpoint) and falls back to it. Keras 3.6 has
-    no such option; Keras 2 backs up through tf.train.CheckpointManager."""
-    accepted = inspect.signature(backup_class).parameters
-    return {"double_checkpoint": True} if "double_checkpoint" in accepted else {}
+def kill_safe_backup(backup_class, backup_dir: str):
+    """BackupAndRestore that a SIGKILL while it writes cannot leave unloadable (a truncated weights file no
+    resume can load). Keras 3.7+ keeps the previous backup beside it (double_checkpoint) and falls back to it;
+    Keras 3 before 3.7 (the Mac pin, 3.6.0) has no such option, so its backup is written under other names and
+    moved into place (os.replace is atomic); Keras 2 backs up through tf.train.CheckpointManager."""
+    if "double_checkpoint" in inspect.signature(backup_class).parameters:
+        return backup_class(backup_dir=backup_dir, double_checkpoint=True)
+    backup = backup_class(backup_dir=backup_dir)
+    if not hasattr(backup, "_weights_path"):  # Keras 2's
+        return backup
+
+    class WrittenThenMoved(backup_class):
+        def _save_model(self):
+            final = (self._weights_path, self._training_metadata_path)
+            written = (str(Path(backup_dir) / "next.weights.h5"), str(Path(backup_dir) / "next_metadata.json"))
+            self._weights_path, self._training_metadata_path = written
+            try:
+                super()._save_model()
+            finally:
+                self._weights_path, self._training_metadata_path = final
+            for source, target in zip(written, final, strict=True):  # the weights first, then the epoch
+                os.replace(source, target)
+
+    return WrittenThenMoved(backup_dir=backup_dir)
