@@ -33,3 +33,13 @@ def tf():
 
     assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
     return tensorflow
+
+
+def pytest_configure(config):
+    """A command run in-process (train's main) lets Hydra configure logging, which closes every existing
+    handler; absl's (TensorFlow's logging) then closes its stream unless it is sys.stderr at that moment, and
+    under capsys it is not: it is pytest's own capture of stderr, and the run ends in "lost sys.stderr". Only
+    flushing on close keeps pytest's stream open (absl's handler is re-created by the next run anyway)."""
+    from absl.logging import PythonHandler
+
+    PythonHandler.close = PythonHandler.flush
