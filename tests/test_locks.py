@@ -171,11 +171,9 @@ def jupyter_pyprojects(tmp_path_factory):
     return {stack_id: bake(base / stack_id, tensorflow_stack=stack_id, jupyter="yes") for stack_id in STACKS["stacks"]}
 
 
-def assert_overlay_agrees(base_text: str, overlay_text: str, project, stack_id: str):
-    """The overlay adds ipykernel, every entry hash-pinned; a package it shares with the base lock has the
-    same version (one resolution); together they satisfy the jupyter project's pyproject."""
-    base, overlay = lock_entries(base_text), lock_entries(overlay_text)
-    assert "ipykernel" in {req.name for req in overlay} and "ipykernel" not in {req.name for req in base}
+def assert_hashed_at_the_base_versions(base: list, overlay: list, overlay_text: str, stack_id: str) -> None:
+    """Every entry of an overlay lock is hash-pinned, and a package it shares with the base lock has the same
+    version there on every platform and Python of the stack (one resolution)."""
     for entry in re.split(r"\n(?=[A-Za-z0-9])", overlay_text.strip()):
         assert "--hash=sha256:" in entry, entry.splitlines()[0]
     stack = STACKS["stacks"][stack_id]
@@ -186,6 +184,15 @@ def assert_overlay_agrees(base_text: str, overlay_text: str, project, stack_id: 
             for req in applicable(overlay, env):
                 version = next(iter(req.specifier)).version
                 assert base_pins.get(req.name, version) == version, f"{platform}/{python}: {req}"
+
+
+def assert_overlay_agrees(base_text: str, overlay_text: str, project, stack_id: str):
+    """The overlay adds ipykernel, every entry hash-pinned; a package it shares with the base lock has the
+    same version (one resolution); together they satisfy the jupyter project's pyproject."""
+    base, overlay = lock_entries(base_text), lock_entries(overlay_text)
+    assert "ipykernel" in {req.name for req in overlay} and "ipykernel" not in {req.name for req in base}
+    assert_hashed_at_the_base_versions(base, overlay, overlay_text, stack_id)
+    stack = STACKS["stacks"][stack_id]
     # a package both hold (the overlay's marker is wider, the version the same: checked above) counts once
     names = {req.name for req in base}
     added = [e for e in re.split(r"\n(?=[A-Za-z0-9])", overlay_text.strip()) if lock_entries(e)[0].name not in names]
@@ -232,16 +239,7 @@ def test_every_export_overlay_adds_the_export_tools_hash_pinned_at_the_base_lock
     overlay_text = (LOCKS / f"{stack_id}.export.txt").read_text(encoding="utf-8")
     overlay = lock_entries(overlay_text)
     assert {"tf2onnx", "onnxruntime", "onnx", "coremltools"} <= {req.name for req in overlay}
-    for entry in re.split(r"\n(?=[A-Za-z0-9])", overlay_text.strip()):
-        assert "--hash=sha256:" in entry, entry.splitlines()[0]
-    stack = STACKS["stacks"][stack_id]
-    for python in stack["python"]:
-        for platform in stack["requirements"]:
-            env = environment(platform, python)
-            base_pins = pins_for(base, env)
-            for req in applicable(overlay, env):
-                version = next(iter(req.specifier)).version
-                assert base_pins.get(req.name, version) == version, f"{platform}/{python}: {req}"
+    assert_hashed_at_the_base_versions(base, overlay, overlay_text, stack_id)
 
 
 CUDA_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack.get("cuda")]
