@@ -40,7 +40,7 @@ def measure(tf, target, prepared, cfg, recipe, epochs: int) -> dict:
             self.seconds.append(time.perf_counter() - self.started)
 
     timer = EpochTimer()
-    with tf.device(target.tf_device):
+    with tf.device(target.device):
         build.set_seed(cfg.seed)
         train_data, _ = pipelines.pipelines(prepared, cfg.trainer.batch_size, cfg.seed)
         model = build.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL)

@@ -76,7 +76,7 @@ def check_numerics(tf, machine: Machine, stack: Stack, target, overrides: list, 
 
     if not (force or numerics.wanted("auto", target.name)):
         return skipped("info", "the CPU is the reference itself (--numerics compares it with a second logical CPU)")
-    reference_device, target_device = numerics.devices(target.tf_device)
+    reference_device, target_device = numerics.devices(target.device)
     if target_device == "/CPU:1" and len(tf.config.list_logical_devices("CPU")) < 2:
         return skipped("problem", "no second logical CPU (it must be configured before TensorFlow starts)")
     findings, records = [], {}
@@ -136,7 +136,7 @@ def check_tensorflow(machine: Machine, stack: Stack, versions: dict, overrides: 
 
     cpu_ms = timing(tf, "/CPU:0")
     if target.device_type == "GPU":
-        gpu_ms = timing(tf, target.tf_device)
+        gpu_ms = timing(tf, target.device)
         detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms, {target.name} {gpu_ms:.2f} ms ({cpu_ms / gpu_ms:.1f}x)"
     else:
         detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms (no accelerator on this machine)"

@@ -220,7 +220,7 @@ def weights_sha256(model) -> str:
 
 def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack: Stack) -> dict:
     """The numerics check before fitting: the target against the CPU; stops the run when they disagree."""
-    reference_device, target_device = numerics.devices(target.tf_device)
+    reference_device, target_device = numerics.devices(target.device)
     result = numerics.agreement(tf, recipe, batches, reference_device, target_device)
     if not result.passed:
         message = numerics.failure_message(result, target.name, stack.id, stack.numerics_reports, stack.alternatives)

@@ -38,10 +38,10 @@ class PlacementError(RuntimeError):
 class Target:
     name: str  # "metal", "cuda" or "cpu"
     device_type: str  # TensorFlow's device type: "GPU" or "CPU"
-    tf_device: str  # what tf.device() takes
+    device: str  # what the backend's device scope takes: tf.device() or keras.device() (torch)
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.tf_device})"
+        return f"{self.name} ({self.device})"
 
 
 METAL = Target("metal", "GPU", "/GPU:0")
@@ -192,7 +192,7 @@ def probe_device(tf, target: Target) -> str:
     soft = tf.config.get_soft_device_placement()
     tf.config.set_soft_device_placement(False)
     try:
-        with tf.device(target.tf_device):
+        with tf.device(target.device):
             x = tf.ones((8, 8))
             return tf.matmul(x, x).device
     except (RuntimeError, ValueError, tf.errors.InvalidArgumentError) as error:

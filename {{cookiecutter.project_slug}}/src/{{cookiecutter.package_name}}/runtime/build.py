@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from . import datasets, preprocessing, targets
+from . import backend, datasets, preprocessing, targets
 from .datasets import DataSpec
 from .numerics import Recipe
 from .stack import installed
@@ -37,9 +37,7 @@ def __getattr__(name: str):
 
 
 def _keras():
-    import tensorflow as tf
-
-    return tf.keras
+    return backend.keras()
 
 
 def keras_version() -> str:

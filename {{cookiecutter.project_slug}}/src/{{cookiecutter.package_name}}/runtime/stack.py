@@ -21,7 +21,7 @@ PLUGIN_BUILD_RECORD = "metal-plugin-build.json"
 @dataclass(frozen=True)
 class Stack:
     id: str
-    tensorflow: str
+    tensorflow: str | None  # None on a stack without TensorFlow (backend torch)
     keras: int
     pythons: tuple  # supported "3.X" versions, oldest first
     preferred_python: str
@@ -37,6 +37,8 @@ class Stack:
     metal_provider: str | None = None  # the Metal plug-in this stack installs on Apple Silicon
     metal_providers: dict = field(default_factory=dict)  # every known Metal plug-in -> its facts
     build_from_source: tuple = ()  # distributions built at install on Apple Silicon, against the installed TF
+    backend: str = "tensorflow"  # Keras's backend: "tensorflow", or "torch" (Keras on PyTorch, MPS on Apple Silicon)
+    torch: str | None = None  # the PyTorch version of a torch-backend stack
 
     @property
     def title(self) -> str:
@@ -73,6 +75,8 @@ def load_stack(path: Path = STACK_FILE) -> Stack:
         metal_provider=entry.get("metal_provider"),
         metal_providers=data["table"]["metal_providers"],
         build_from_source=tuple(entry.get("build_from_source", [])),
+        backend=entry.get("backend", "tensorflow"),
+        torch=entry.get("torch"),
     )
 
 
