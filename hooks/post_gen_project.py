@@ -19,6 +19,22 @@ from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 COMMIT_MESSAGE = "Generated from m1tf-template"
+STACK = ANSWERS["_stacks"]["stacks"][ANSWERS["tensorflow_stack"]]
+# What needs TensorFlow, left out of a project whose stack has none (backend torch): the migration of legacy
+# TensorFlow code (it runs tf_upgrade_v2 and TensorFlow itself), TensorFlow's CUDA build, tf.distribute and
+# TensorBoard's callback. Paths relative to the project; {package} is the package's folder.
+TENSORFLOW_ONLY = (
+    "src/{package}/migrate",
+    "src/{package}/runtime/cuda.py",
+    "docs/migration.md",
+    "tests/fixtures",
+    "tests/test_migrate.py",
+    "tests/test_migrate_apply.py",
+    "tests/test_migrate_upgrade.py",
+    "tests/test_cuda.py",
+    "tests/test_distribute.py",
+    "tests/test_tensorboard.py",
+)
 
 
 def legacy_path(answer):
@@ -101,6 +117,13 @@ def main():
     if tf_keras_lock.exists():  # a Keras 3 stack: distribute=multi_worker trains with tf-keras
         tf_keras_lock.replace(project / "requirements-tf-keras.lock")
     shutil.rmtree(project / "locks")
+    if STACK["backend"] != "tensorflow":
+        for path in TENSORFLOW_ONLY:
+            found = project / path.format(package=ANSWERS["package_name"])
+            if found.is_dir():
+                shutil.rmtree(found)
+            else:
+                found.unlink()
     (project / "licenses" / f"{ANSWERS['license']}.txt").replace(project / "LICENSE")
     shutil.rmtree(project / "licenses")
     legacy = ANSWERS.get("legacy_project", "").strip()
