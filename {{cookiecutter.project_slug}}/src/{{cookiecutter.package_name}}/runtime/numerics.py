@@ -8,7 +8,11 @@ device (the CPU) and one on the target, and runs on both, on identical batches a
 a few optimizer steps. It compares the outputs, the losses and the weight updates, and probes the
 learning rate: from the same weights, one step at 2*lr must move the weights twice as far as one at lr.
 
-TensorFlow is passed in by the caller, as in accelerator.py; the module imports none of it.
+The comparison, the tolerance, the learning-rate probe and the report are one piece (`compare_devices`),
+whatever the backend; what differs is how one copy runs on one device. Here, TensorFlow's: `tf.device` and
+`tf.function` (graph mode, as `fit` runs), TensorFlow being passed in by the caller as in accelerator.py (the
+module imports none of it). torch_numerics.py runs the keras-torch stack's copies in `keras.device` with
+torch's autograd, as Keras's torch trainer does.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,6 +38,10 @@ STEPS = 3
 LR_RATIO = 2.0
 LR_RATIO_TOLERANCE = 0.1
 SETTINGS = ("auto", "true", "false")
+SECOND_CPU_NOTE = (
+    "no accelerator here: the CPU against a second logical CPU (device.check_numerics=true); the whole check ran, "
+    "on one kind of device"
+)
 
 
 class NumericsError(RuntimeError):
@@ -72,23 +81,28 @@ class Agreement:
     failures: list = field(default_factory=list)  # one sentence per tensor or probe that failed
     lr_ratio: dict = field(default_factory=dict)  # device -> how much farther a 2*lr step moved the weights
     seconds: float = 0.0
+    note: str = ""  # what the record must say besides the numbers, e.g. that there was no second device
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
+    @property
+    def target_lr_ratio(self) -> float:
+        return list(self.lr_ratio.values())[-1]  # the target's is entered last (see compare_devices)
+
     def summary(self) -> str:
         if self.passed:
             return (
                 f"{self.target} agrees with {self.reference} (largest: {self.largest.describe()}, "
-                f"{tolerance_text()}; 2*lr step = {self.lr_ratio[self.target]:.2f}x)"
+                f"{tolerance_text()}; 2*lr step = {self.target_lr_ratio:.2f}x)"
             )
         more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
         return f"{self.target} disagrees with {self.reference}: {self.failures[0]}{more}, {tolerance_text()}"
 
     def record(self) -> dict:
         """The check as metrics.json and the doctor's --json carry it."""
-        return {
+        record = {
             "ran": True,
             "passed": self.passed,
             "reference": self.reference,
@@ -99,6 +113,7 @@ class Agreement:
             "failures": self.failures,
             "seconds": round(self.seconds, 3),
         }
+        return record | {"note": self.note} if self.note else record
 
 
 def tolerance_text() -> str:
@@ -223,16 +238,14 @@ def agreement(
     target_device: str,
     target_recipe: Recipe | None = None,
 ) -> Agreement:
-    """Compare target_device against reference_device on the recipe's model and optimizer.
+    """Compare target_device against reference_device on the recipe's model and optimizer, with TensorFlow.
 
     `batches` are (x, y) NumPy pairs from the training data; the first STEPS are used. `target_recipe`
     (the same recipe unless given) lets the tests inject faults into the target side only.
     """
     started = time.perf_counter()
-    sides = ((reference_device, recipe), (target_device, target_recipe or recipe))
     with tf.device(reference_device):
         weights = recipe.build_model().get_weights()
-    lr = recipe.learning_rate
     tf_logger = tf.get_logger()
     level = tf_logger.level
     tf_logger.setLevel(logging.ERROR)  # each copy traces its own functions: retracing warnings are expected
@@ -240,13 +253,49 @@ def agreement(
     # a fault. The check compares float32 with float32, then gives training its default back.
     tf32 = tf.config.experimental.tensor_float_32_execution_enabled()
     tf.config.experimental.enable_tensor_float_32_execution(False)
+    both_cpu = all(device_kind(device) == "CPU" for device in (reference_device, target_device))
     try:
-        reference, target = (run(tf, side, weights, batches, device, lr, STEPS) for device, side in sides)
-        # the learning-rate probe: one step at 2*lr against the first step at lr, from the same weights
-        doubled = [run(tf, side, weights, batches, device, 2 * lr, 1) for device, side in sides]
+        return compare_devices(
+            partial(run, tf),
+            recipe,
+            weights,
+            batches,
+            (reference_device, target_device),
+            target_recipe,
+            started=started,
+            note=SECOND_CPU_NOTE if both_cpu else "",
+        )
     finally:
         tf_logger.setLevel(level)
         tf.config.experimental.enable_tensor_float_32_execution(tf32)
+
+
+def device_kind(device: str) -> str:
+    """'/CPU:1' -> 'CPU', '/GPU:0' -> 'GPU' (TensorFlow); 'cpu' -> 'CPU', 'mps:0' -> 'MPS' (torch)."""
+    return device.strip("/").split(":")[0].upper()
+
+
+def compare_devices(
+    run_copy: Callable,
+    recipe: Recipe,
+    weights: list,
+    batches: list,
+    devices: tuple,
+    target_recipe: Recipe | None = None,
+    started: float | None = None,
+    note: str = "",
+) -> Agreement:
+    """The check, whatever the backend: `run_copy(recipe, weights, batches, device, learning_rate, steps)` runs
+    one copy from `weights` on one device (see `run`) and returns its outputs, losses and updates. The
+    reference copy (devices[0]) and the target copy (devices[1], `target_recipe` if given) run STEPS steps
+    at lr, then one step at 2*lr each for the learning-rate probe; everything is compared here."""
+    started = time.perf_counter() if started is None else started
+    reference_device, target_device = devices
+    sides = ((reference_device, recipe), (target_device, target_recipe or recipe))
+    lr = recipe.learning_rate
+    reference, target = (run_copy(side, weights, batches, device, lr, STEPS) for device, side in sides)
+    # the learning-rate probe: one step at 2*lr against the first step at lr, from the same weights
+    doubled = [run_copy(side, weights, batches, device, 2 * lr, 1) for device, side in sides]
 
     differences = [compare("outputs", reference["outputs"], target["outputs"])]
     differences += [
@@ -261,13 +310,15 @@ def agreement(
     largest_first = sorted(differences, key=lambda d: d.rel_diff, reverse=True)
     failures = [d.describe() for d in largest_first if not d.within_tolerance]
 
+    # Where one device is both reference and target (torch on a CPU-only machine), its two copies are told apart.
+    labels = devices if reference_device != target_device else (reference_device, f"{target_device} (second copy)")
     lr_ratio = {}
-    for (device, _), single, double in zip(sides, (reference, target), doubled, strict=True):
-        lr_ratio[device] = round(step_length(double) / step_length(single), 4) if step_length(single) else float("inf")
-        if abs(lr_ratio[device] - LR_RATIO) > LR_RATIO_TOLERANCE:
+    for label, single, double in zip(labels, (reference, target), doubled, strict=True):
+        lr_ratio[label] = round(step_length(double) / step_length(single), 4) if step_length(single) else float("inf")
+        if abs(lr_ratio[label] - LR_RATIO) > LR_RATIO_TOLERANCE:
             failures.insert(
                 0,
-                f"a step at 2*lr moved the weights {lr_ratio[device]:.2f}x as far as a step at lr on {device} "
+                f"a step at 2*lr moved the weights {lr_ratio[label]:.2f}x as far as a step at lr on {label} "
                 f"(expected {LR_RATIO:g}x): the learning rate is not applied as set",
             )
     return Agreement(
@@ -277,4 +328,5 @@ def agreement(
         failures=failures,
         lr_ratio=lr_ratio,
         seconds=time.perf_counter() - started,
+        note=note,
     )
