@@ -40,6 +40,8 @@ def pytest_configure(config):
     handler; absl's (TensorFlow's logging) then closes its stream unless it is sys.stderr at that moment, and
     under capsys it is not: it is pytest's own capture of stderr, and the run ends in "lost sys.stderr". Only
     flushing on close keeps pytest's stream open (absl's handler is re-created by the next run anyway)."""
-    from absl.logging import PythonHandler
-
+    try:
+        from absl.logging import PythonHandler
+    except ImportError:  # a stack without TensorFlow (keras-torch) has no absl, and nothing to keep open
+        return
     PythonHandler.close = PythonHandler.flush

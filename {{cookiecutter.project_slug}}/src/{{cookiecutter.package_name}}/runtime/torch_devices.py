@@ -9,10 +9,11 @@ and `assert_placement` touch torch, which the caller passes in. `device=metal` m
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
-from .accelerator import PlacementError, Target, expects_metal
-from .stack import Machine
+from .accelerator import DEVICE_CHOICES, PlacementError, Target, expects_metal
+from .stack import Machine, version_tuple
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,16 @@ def facts(torch, environ) -> TorchFacts:
 
 
 def fallback_enabled(environ) -> bool:
-    return environ.get(FALLBACK_VARIABLE, "").strip() == "1"
+    """As torch reads the variable (aten/src/ATen/mps/MPSFallback.mm, once, when torch loads): C++'s std::stoi,
+    so any value that starts with a non-zero integer ("1", "2", " 1") turns the CPU fallback on."""
+    number = re.match(r"\s*([+-]?\d+)", environ.get(FALLBACK_VARIABLE, ""))
+    return number is not None and int(number.group(1)) != 0
 
 
 def device_problem(requested: str, machine: Machine) -> str | None:
     """What rules the requested device out before torch is even imported; None if nothing does."""
+    if requested not in DEVICE_CHOICES:
+        return f"device={requested} is unknown; choose one of {', '.join(DEVICE_CHOICES)}."
     if requested == "cuda" and machine.system == "Darwin":
         return "device=cuda: macOS has no CUDA. Use device=metal (MPS) on Apple Silicon, or device=cpu."
     if not expects_metal(requested, machine):
@@ -77,12 +83,7 @@ def resolve(requested: str, machine: Machine, found: TorchFacts, *, require_acce
     if problem is None and expects_metal(requested, machine):
         if found.mps_available:
             return MPS
-        problem = (
-            f"MPS: torch {found.torch_version} was built without MPS"
-            if not found.mps_built
-            else f"MPS: torch {found.torch_version} has MPS but cannot use it on this Mac (macOS older than "
-            f"{MACOS_MIN}, or a macOS VM without a GPU)"
-        ) + "; run the doctor, or train with device=cpu."
+        problem = mps_unavailable(machine, found)
     if problem:
         if requested == "auto" and not require_accelerator:
             log.warning("%s Falling back to the CPU (device.require_accelerator=false).", problem)
@@ -96,6 +97,20 @@ def resolve(requested: str, machine: Machine, found: TorchFacts, *, require_acce
             "`nvidia-smi`, or use device=auto."
         )
     return CPU
+
+
+def mps_unavailable(machine: Machine, found: TorchFacts) -> str:
+    """Why torch offers no MPS on this Apple Silicon Mac, as far as the facts tell, and what to do."""
+    if not found.mps_built:
+        cause = f"torch {found.torch_version} was built without MPS (not the stack's macOS arm64 wheel)"
+    elif machine.macos_version and version_tuple(machine.macos_version) < version_tuple(MACOS_MIN):
+        cause = (
+            f"torch {found.torch_version} uses MPS on macOS {MACOS_MIN} or newer; this Mac runs macOS "
+            f"{machine.macos_version}"
+        )
+    else:
+        cause = f"torch {found.torch_version} has MPS but cannot use it here (a macOS VM without a GPU?)"
+    return f"MPS: {cause}; run the doctor, or train with device=cpu."
 
 
 def fallback_problem(target: Target, found: TorchFacts, allow_cpu_fallback: bool) -> str | None:

@@ -16,8 +16,8 @@ from functools import partial
 
 import numpy as np
 
-from . import backend
-from .numerics import Agreement, Recipe, compare_devices, variable_name
+from . import backend, numerics
+from .numerics import Agreement, Recipe, variable_name
 
 REFERENCE = "cpu"
 SAME_DEVICE_NOTE = (
@@ -49,7 +49,7 @@ def agreement(
     with keras.device(reference_device):
         weights = recipe.build_model().get_weights()
     with float32_matmuls(torch):
-        return compare_devices(
+        return numerics.compare_devices(  # through the module: the tests inject faults there
             partial(run, keras, torch),
             recipe,
             weights,
