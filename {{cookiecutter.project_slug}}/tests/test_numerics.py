@@ -169,8 +169,8 @@ def test_a_disagreeing_device_stops_training_with_one_line(check, compose_config
 
 
 def test_the_check_steps_as_keras_fit_steps(setup):
-    """One step of the check's copy is one step of Keras's own torch trainer (model.train_on_batch), from the
-    same weights on the same batch: the check tests what training runs, not a loop of its own."""
+    """The check's steps are the steps of Keras's own torch trainer (model.train_on_batch), from the same weights
+    on the same batches: the check tests what training runs, not a loop of its own."""
     import torch
 
     recipe, batches = setup("model=mlp")
@@ -180,9 +180,10 @@ def test_the_check_steps_as_keras_fit_steps(setup):
         weights = model.get_weights()
         before = [variable.numpy() for variable in model.trainable_variables]
         model.compile(optimizer=recipe.make_optimizer(recipe.learning_rate), loss=recipe.loss, jit_compile=False)
-        model.train_on_batch(*batches[0])
+        for x, y in batches[: numerics.STEPS]:
+            model.train_on_batch(x, y)
     fitted = [(v.path, v.numpy() - start) for v, start in zip(model.trainable_variables, before, strict=True)]
-    copy = torch_numerics.run(keras, torch, recipe, weights, batches, REFERENCE, recipe.learning_rate, 1)
+    copy = torch_numerics.run(keras, torch, recipe, weights, batches, REFERENCE, recipe.learning_rate, numerics.STEPS)
     assert len(copy["updates"]) == len(fitted)
     for (name, update), (_, by_fit) in zip(copy["updates"], fitted, strict=True):
         assert numerics.compare(name, by_fit, update).within_tolerance, name
