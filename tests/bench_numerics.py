@@ -1,11 +1,12 @@
 """What the numerics check costs a default training run, measured in one run.
 
-    python tests/bench_numerics.py [--rounds N] [--project DIR]
+    python tests/bench_numerics.py [--rounds N] [--stack ID | --project DIR]
 
-Bakes and bootstraps the default project (or uses a bootstrapped one given by --project), then runs
-`python -m <package>.train` at the default settings with the check off and on, interleaved N times, and
-prints the median wall times side by side, their ratio, and the check's own time from metrics.json.
-Off an accelerator the check compares the CPU with a second logical CPU: the same work it does on a Mac.
+Bakes and bootstraps the default project (with --stack, on that stack: e.g. keras-torch; or uses a
+bootstrapped one given by --project), then runs `python -m <package>.train` at the default settings with the
+check off and on, interleaved N times, and prints the median wall times side by side, their ratio, and the
+check's own time from metrics.json. Off an accelerator the check compares the CPU with a second logical CPU
+(TensorFlow) or the CPU with itself (torch, which has no second logical CPU): the same work it does on a Mac.
 """
 
 from __future__ import annotations
@@ -45,12 +46,14 @@ def timed_run(project: Path, run_dir: Path, check: str) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stack", help="the stack to bake the project with (default: the template's default)")
     parser.add_argument("--project", type=Path, help="a bootstrapped default project (default: bake one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = args.project
         if project is None:
-            bake_cli(Path(tmp), "bootstrap=uv", env=env_with_uv())
+            stack = [f"tensorflow_stack={args.stack}"] if args.stack else []
+            bake_cli(Path(tmp), "bootstrap=uv", *stack, env=env_with_uv())
             project = Path(tmp) / "keras-metal-project"
         runs = {"false": [], "true": []}
         for round_ in range(args.rounds):
@@ -59,9 +62,10 @@ def main() -> None:
     wall_off, wall_on = (statistics.median(run[0] for run in runs[check]) for check in ("false", "true"))
     fit = statistics.median(run[1] for run in runs["true"])
     check_seconds = statistics.median(run[2] for run in runs["true"])
+    on_stack = f" ({args.stack})" if args.stack else ""
     print(
-        f"default run, median of {args.rounds} interleaved: check off {wall_off:.2f} s | check on {wall_on:.2f} s | "
-        f"on/off {wall_on / wall_off:.2f}x | the check itself {check_seconds:.2f} s "
+        f"default run{on_stack}, median of {args.rounds} interleaved: check off {wall_off:.2f} s | "
+        f"check on {wall_on:.2f} s | on/off {wall_on / wall_off:.2f}x | the check itself {check_seconds:.2f} s "
         f"({check_seconds / wall_on:.0%} of the run; fitting {fit:.2f} s)"
     )
 
