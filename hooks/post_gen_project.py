@@ -21,11 +21,14 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 COMMIT_MESSAGE = "Generated from m1tf-template"
 STACK = ANSWERS["_stacks"]["stacks"][ANSWERS["tensorflow_stack"]]
 # What needs TensorFlow, left out of a project whose stack has none (backend torch): the migration of legacy
-# TensorFlow code (it runs tf_upgrade_v2 and TensorFlow itself), TensorFlow's CUDA build, tf.distribute and
-# TensorBoard's callback. Paths relative to the project; {package} is the package's folder.
+# TensorFlow code (it runs tf_upgrade_v2 and TensorFlow itself), TensorFlow's CUDA build, tf.distribute,
+# TensorBoard's callback, TensorFlow's export writers and its doctor checks. Paths relative to the project;
+# {package} is the package's folder.
 TENSORFLOW_ONLY = (
     "src/{package}/migrate",
     "src/{package}/runtime/cuda.py",
+    "src/{package}/runtime/exporting_tf.py",
+    "src/{package}/runtime/tensorflow_checks.py",
     "docs/migration.md",
     "tests/fixtures",
     "tests/test_migrate.py",

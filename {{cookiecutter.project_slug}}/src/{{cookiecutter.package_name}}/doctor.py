@@ -1,13 +1,19 @@
 """Is this machine and environment ready to train, and if not, why:
 `python -m {{ cookiecutter.package_name }}.doctor [--json] [--numerics] [overrides ...]`.
 
-It checks the machine (arch, Rosetta, OS and macOS version, chip), the Python, the installed versions
-against the chosen stack (TensorFlow, Keras, the Metal plug-in, numpy), whether the installed
-TensorFlow / Metal plug-in pair is one that loads, and that TensorBoard imports (environment.py); then it
-imports TensorFlow, recognising the known failure signatures, lists the devices, runs a placement probe with
-soft placement off, times a matmul on the CPU and on the accelerator, and checks that the accelerator
-computes what the CPU computes (the configured model, and a Dense-ReLU MLP: the fused pattern Metal has got
-wrong). Exit status 0 when healthy, 1 with the cure otherwise.
+It checks the machine (arch, Rosetta, OS and macOS version, chip), the Python and the installed versions
+against the chosen stack (runtime/environment.py), then the stack's framework:
+{%- if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}
+torch and Keras on it (the backend asserted), the devices torch sees, MPS (built and available),
+PYTORCH_ENABLE_MPS_FALLBACK, a placement probe, a matmul timed on the CPU and on the accelerator
+(runtime/torch_checks.py; no TensorFlow is imported: this stack has none).
+{%- else %}
+the TensorFlow / Metal plug-in pair, TensorBoard and tf-keras before the import, then the import itself
+(recognising the known failure signatures), the devices, a placement probe with soft placement off, a matmul
+timed on the CPU and on the accelerator (runtime/tensorflow_checks.py).
+{%- endif %}
+Then it checks that the accelerator computes what the CPU computes (the configured model, and a Dense-ReLU
+MLP: the fused pattern Metal has got wrong). Exit status 0 when healthy, 1 with the cure otherwise.
 """
 
 from __future__ import annotations
@@ -17,53 +23,41 @@ import json
 import os
 import platform
 import sys
-import time
 from dataclasses import asdict
 
-from .runtime import accelerator, cuda, distribute, numerics
+from .runtime import backend, numerics
 from .runtime.environment import (
+    DeviceCheck,
     Finding,
     check_bytecode,
     check_machine,
-    check_metal_limits,
-    check_metal_pair,
-    check_metal_switch,
-    check_tensorboard,
     check_versions,
-    check_xla,
+    framework_source,
     installed_versions,
-    plugin_build_record,
-    tensorflow_source,
 )
-from .runtime.signatures import REBOOTSTRAP, diagnose
-from .runtime.stack import Machine, Stack, installed, load_stack, this_machine
+from .runtime.signatures import REBOOTSTRAP
+from .runtime.stack import Machine, Stack, load_stack, this_machine
+
+# Findings that stop the doctor before the framework is imported: it could not load, or would abort the process.
+BLOCKING = ("machine", "metal pair")
 
 
-def timing(tf, device: str, size: int = 512, repeats: int = 10) -> float:
-    """Milliseconds per (size x size) matmul on the device, after one warm-up."""
-    with tf.device(device):
-        x = tf.random.uniform((size, size))
-        tf.matmul(x, x).numpy()
-        started = time.perf_counter()
-        for _ in range(repeats):
-            y = tf.matmul(x, x)
-        y.numpy()
-    return (time.perf_counter() - started) * 1000 / repeats
+def configured(overrides: list):
+    """The training config as the command line would compose it."""
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module=f"{__package__}.conf", version_base="1.3"):
+        return compose(config_name="train", overrides=overrides)
 
 
 def numerics_configs(overrides: list) -> dict:
     """The training config as the command line would compose it, and the same with the Dense-ReLU MLP."""
-    from hydra import compose, initialize_config_module
-
-    with initialize_config_module(config_module=f"{__package__}.conf", version_base="1.3"):
-        return {
-            "configured model": compose(config_name="train", overrides=overrides),
-            "Dense-ReLU MLP": compose(config_name="train", overrides=[*overrides, "model=mlp"]),
-        }
+    return {"configured model": configured(overrides), "Dense-ReLU MLP": configured([*overrides, "model=mlp"])}
 
 
-def check_numerics(tf, machine: Machine, stack: Stack, target, overrides: list, force: bool) -> tuple:
-    """(findings, records): the agreement check on the configured model and on the Dense-ReLU MLP."""
+def check_numerics(check: DeviceCheck, machine: Machine, stack: Stack, overrides: list, force: bool) -> tuple:
+    """(findings, records): the agreement check on the configured model and on the Dense-ReLU MLP, run by the
+    framework's checks (`check.agreement`: the target against the CPU)."""
     from .data.synthetic import make_regression
     from .runtime import build as models
 
@@ -74,103 +68,38 @@ def check_numerics(tf, machine: Machine, stack: Stack, target, overrides: list, 
             label: numerics.not_run(reason) for label in configs
         }
 
-    if not (force or numerics.wanted("auto", target.name)):
-        return skipped("info", "the CPU is the reference itself (--numerics compares it with a second logical CPU)")
-    reference_device, target_device = numerics.devices(target.device)
-    if target_device == "/CPU:1" and len(tf.config.list_logical_devices("CPU")) < 2:
-        return skipped("problem", "no second logical CPU (it must be configured before TensorFlow starts)")
+    if not (force or numerics.wanted("auto", check.target.name)):
+        return skipped("info", "the CPU is the reference itself (--numerics runs the check on the CPU too)")
+    if check.unavailable:
+        return skipped("problem", check.unavailable)
     findings, records = [], {}
     for label, cfg in configs.items():
         x, y = make_regression(cfg.data.n_samples, cfg.data.n_features, cfg.data.noise, cfg.seed)
         batches = numerics.first_batches(x, y, cfg.trainer.batch_size)
-        result = numerics.agreement(
-            tf, models.recipe(cfg, machine.apple_silicon), batches, reference_device, target_device
-        )
+        result = check.agreement(models.recipe(cfg, machine.apple_silicon), batches)
         records[label] = result.record()
         if result.passed:
             findings.append(Finding(f"numerics ({label})", "ok", f"{result.summary()} in {result.seconds:.1f} s"))
         else:
             message = numerics.failure_message(
-                result, target.name, stack.id, stack.numerics_reports, stack.alternatives
+                result, check.target.name, stack.id, stack.numerics_reports, stack.alternatives
             )
             detail, _, cure = message.removeprefix("numerics: ").partition(" Cures: ")
             findings.append(Finding(f"numerics ({label})", "problem", detail, cure))
     return findings, records
 
 
-def check_tensorflow(machine: Machine, stack: Stack, versions: dict, overrides: list, force_numerics: bool) -> tuple:
-    """Import TensorFlow, then devices, the expected target, a placement probe, a timing and the numerics
-    check; returns (findings, numerics records)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    started = time.perf_counter()
-    try:
-        import tensorflow as tf
-    except Exception as error:  # any failure here is the finding, whatever its type
-        known = diagnose(f"{type(error).__name__}: {error}")
-        cause, cure = known or (f"{type(error).__name__}: {str(error).splitlines()[0]}", REBOOTSTRAP)
-        return [Finding("import tensorflow", "problem", cause, cure)], {}
-    findings = [
-        Finding("import tensorflow", "ok", f"TensorFlow {tf.__version__} in {time.perf_counter() - started:.1f} s")
-    ]
-    if force_numerics:
-        numerics.split_cpu(tf)  # before the runtime starts, in case the CPU is all there is
+def check_framework(machine: Machine, stack: Stack, overrides: list, force_numerics: bool) -> DeviceCheck:
+    """The stack's framework imported and its devices checked (runtime/torch_checks.py or tensorflow_checks.py)."""
+    if backend.is_torch():
+        from .runtime import torch_checks
 
-    gpus = accelerator.gpu_details(tf)
-    names = ["CPU:0"] + [f"GPU:{i} ({details.get('device_name', '?')})" for i, details in enumerate(gpus)]
-    findings.append(Finding("devices", "ok", ", ".join(names)))
-    if machine.platform_key == "linux_x86_64":
-        findings += check_cuda_here(tf, len(gpus))
-    try:
-        target = accelerator.resolve(
-            "auto",
-            machine,
-            gpus,
-            require_accelerator=True,
-            plugins=accelerator.installed_metal_plugins(stack.metal_providers),
-            tensorflow_version=tf.__version__,
-        )
-        probe = accelerator.probe_device(tf, target)
-    except accelerator.PlacementError as error:
-        return findings + [Finding("placement", "problem", str(error), REBOOTSTRAP)], {}
-    findings.append(Finding("placement", "ok", f"expected {target}; probe matmul ran on {probe}"))
+        # read defensively: a config without the key allows no fallback
+        allowed = bool(configured(overrides).device.get("allow_cpu_fallback", False))
+        return torch_checks.check_torch(machine, os.environ, allowed)
+    from .runtime import tensorflow_checks
 
-    cpu_ms = timing(tf, "/CPU:0")
-    if target.device_type == "GPU":
-        gpu_ms = timing(tf, target.device)
-        detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms, {target.name} {gpu_ms:.2f} ms ({cpu_ms / gpu_ms:.1f}x)"
-    else:
-        detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms (no accelerator on this machine)"
-    findings.append(Finding("timing", "info", detail))
-    numerics_findings, records = check_numerics(tf, machine, stack, target, overrides, force_numerics)
-    return findings + numerics_findings, records
-
-
-def check_cuda_here(tf, tf_gpus: int) -> list:
-    """cuda.check_cuda on this machine's facts: TensorFlow's build info, the NVIDIA wheels, nvidia-smi."""
-    wheels = [
-        pattern.format(major=major) for pattern in (cuda.RUNTIME_WHEEL, cuda.CUDNN_WHEEL) for major in cuda.MIN_DRIVER
-    ]
-    listed = cuda.gpu_names()
-    build_info = dict(tf.sysconfig.get_build_info())
-    driver = cuda.driver_version() if listed or build_info.get("is_cuda_build") else None
-    return cuda.check_cuda(build_info, {name: installed(name) for name in wheels}, listed, driver, tf_gpus)
-
-
-def check_tf_keras(stack: Stack, tf_keras: str | None) -> Finding | None:
-    """On a Keras 3 stack distribute=multi_worker trains with tf-keras, which bootstrap installs from
-    requirements-tf-keras.lock: it must be there, and the release of this TensorFlow."""
-    if stack.keras < 3:
-        return None
-    if distribute.legacy_keras_problem("multi_worker", stack.keras, stack.tensorflow, tf_keras) is None:
-        return Finding("tf-keras", "ok", f"{tf_keras} (distribute=multi_worker trains with it)")
-    wanted = ".".join(stack.tensorflow.split(".")[:2])
-    found = f"{tf_keras} is installed, not {wanted}.x" if tf_keras else "not installed"
-    return Finding(
-        "tf-keras",
-        "problem",
-        f"{found}: distribute=multi_worker cannot train on this Keras 3 stack",
-        f"{REBOOTSTRAP} (it installs requirements-tf-keras.lock)",
-    )
+    return tensorflow_checks.check_tensorflow(machine, stack, force_numerics)
 
 
 def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
@@ -191,22 +120,18 @@ def examine(overrides: list = (), force_numerics: bool = False) -> tuple:
     )
     if machine.platform_key in stack.requirements:
         findings += check_versions(stack, machine, versions, python)
-    findings.append(check_metal_pair(stack, versions, plugin_build_record()))
-    findings.append(check_tensorboard())
-    findings += filter(
-        None,
-        [
-            check_metal_limits(stack, versions),
-            check_metal_switch(machine, os.environ),
-            check_xla(machine, os.environ),
-            check_tf_keras(stack, installed("tf-keras")),
-        ],
-    )
-    findings += filter(None, [check_bytecode(os.environ, tensorflow_source())])
+    if not backend.is_torch():
+        from .runtime import tensorflow_checks
+
+        findings += tensorflow_checks.before_import(machine, stack, versions, os.environ)
+    findings += filter(None, [check_bytecode(os.environ, framework_source(stack.backend), stack.backend)])
     records = {}
-    if not any(f.status == "problem" for f in findings if f.check in ("machine", "metal pair")):
-        tf_findings, records = check_tensorflow(machine, stack, versions, list(overrides), force_numerics)
-        findings += tf_findings
+    if not any(f.status == "problem" for f in findings if f.check in BLOCKING):
+        check = check_framework(machine, stack, list(overrides), force_numerics)
+        findings += check.findings
+        if check.target is not None:
+            numerics_findings, records = check_numerics(check, machine, stack, list(overrides), force_numerics)
+            findings += numerics_findings
     return stack, findings, records
 
 
@@ -224,7 +149,9 @@ def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check that this machine and .venv can train, and say why not.")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     parser.add_argument(
-        "--numerics", action="store_true", help="run the numerics check on the CPU too (against a second logical CPU)"
+        "--numerics",
+        action="store_true",
+        help="run the numerics check on the CPU too (TensorFlow: against a second logical CPU; torch: the CPU again)",
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for the checked model, as for train")
     args = parser.parse_args(argv)

@@ -1,8 +1,11 @@
 """Export a finished run's model: `python -m {{ cookiecutter.package_name }}.export run_dir=DIR format=FORMAT`.
-
-FORMAT is savedmodel, tflite, onnx or coreml; the export lands in DIR/export/<format>/, is loaded back and
-compared with model.keras on the run's own rows (runtime/exporting.py), and the result is printed and
-recorded in DIR/export/export.json.
+{% if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}
+FORMAT is onnx or coreml (savedmodel and tflite are TensorFlow's formats, and this stack has no TensorFlow);
+{%- else %}
+FORMAT is savedmodel, tflite, onnx or coreml;
+{%- endif %}
+the export lands in DIR/export/<format>/, is loaded back and compared with model.keras on the run's own rows
+(runtime/exporting.py), and the result is printed and recorded in DIR/export/export.json.
 """
 
 from __future__ import annotations
@@ -28,13 +31,9 @@ def main(cfg: DictConfig) -> None:
     run_dir = Path(cfg.run_dir)
     try:
         exporting.check_request(run_dir, cfg.format)
-        rundir.load_run(run_dir)  # model.json, which rebuilds the rows to compare on: refused before TensorFlow loads
+        rundir.load_run(run_dir)  # model.json, which rebuilds the rows to compare on: refused before Keras loads
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow as tf
-
-        from .runtime import build
-
-        record = exporting.export(tf, build.keras, run_dir, cfg.format)
+        record = exporting.export(run_dir, cfg.format)
     except (RunError, DataError, RunDirError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

@@ -1,5 +1,6 @@
-"""The doctor's judgements of this environment that need no TensorFlow: the machine, the installed versions
-against the stack, the Metal plug-in against the TensorFlow it must load into, and environment switches.
+"""The doctor's judgements of this environment that need no framework imported: the machine, the installed
+versions against the stack, the Metal plug-in against the TensorFlow it must load into, environment switches
+and the framework's bytecode.
 
 Plain functions of facts (versions, environment variables, a Machine), so the tests drive them with fakes.
 """
@@ -11,6 +12,7 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +28,12 @@ DISTRIBUTIONS = (
     "tensorflow-cpu",
     "tensorflow-metal",
     "tensorflow-metal-plugin",
+    "torch",
     "keras",
     "numpy",
 )
+# The framework each backend imports: its module and its name in messages.
+FRAMEWORKS = {"tensorflow": ("tensorflow", "TensorFlow"), "torch": ("torch", "torch")}
 
 
 @dataclass
@@ -37,6 +42,17 @@ class Finding:
     status: str  # "ok", "info" or "problem"
     detail: str
     cure: str = ""
+
+
+@dataclass
+class DeviceCheck:
+    """What the framework's own checks found (tensorflow_checks.py, torch_checks.py), and how the doctor runs
+    the numerics check on the device they expect."""
+
+    findings: list
+    target: object = None  # the accelerator.Target the checks expect; None when they stopped at a problem
+    agreement: Callable | None = None  # (recipe, batches) -> numerics.Agreement: the target against the CPU
+    unavailable: str | None = None  # why the numerics check cannot run here, if it cannot
 
 
 def installed_versions() -> dict:
@@ -152,24 +168,25 @@ def check_xla(machine: Machine, environ: dict) -> Finding | None:
     return None
 
 
-def tensorflow_source() -> str | None:
-    """The file of TensorFlow's package __init__ in this environment (found, not imported), or None."""
-    spec = importlib.util.find_spec("tensorflow")
+def framework_source(backend: str) -> str | None:
+    """The file of the backend's framework package __init__ in this environment (found, not imported), or None."""
+    spec = importlib.util.find_spec(FRAMEWORKS[backend][0])
     return spec.origin if spec is not None and spec.has_location else None
 
 
-def check_bytecode(environ: dict, tensorflow_init: str | None) -> Finding | None:
+def check_bytecode(environ: dict, framework_init: str | None, backend: str = "tensorflow") -> Finding | None:
     """PYTHONDONTWRITEBYTECODE keeps Python from writing the bytecode it compiles, so without the .pyc files an
-    install writes, every process compiles TensorFlow's sources again (import tensorflow takes about twice as long)."""
-    if not environ.get("PYTHONDONTWRITEBYTECODE") or tensorflow_init is None:
+    install writes, every process compiles the framework's sources again (its import takes about twice as long)."""
+    if not environ.get("PYTHONDONTWRITEBYTECODE") or framework_init is None:
         return None
-    if Path(importlib.util.cache_from_source(tensorflow_init)).exists():
+    if Path(importlib.util.cache_from_source(framework_init)).exists():
         return None
+    module, name = FRAMEWORKS[backend]
     return Finding(
         "bytecode",
         "info",
-        "PYTHONDONTWRITEBYTECODE is set and TensorFlow here has no compiled bytecode, so every run compiles it again "
-        f"(import tensorflow takes about twice as long): re-run `{REBOOTSTRAP}`, which installs with bytecode",
+        f"PYTHONDONTWRITEBYTECODE is set and {name} here has no compiled bytecode, so every run compiles it again "
+        f"(import {module} takes about twice as long): re-run `{REBOOTSTRAP}`, which installs with bytecode",
         REBOOTSTRAP,
     )
 
