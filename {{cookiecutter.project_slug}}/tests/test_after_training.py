@@ -1,6 +1,6 @@
 """After training: the held-out test split, evaluate and predict on real short runs, in this process (the
-runs are trained once per module); the commands' one-line refusals, which need no TensorFlow, through the
-command line."""
+runs are trained once per module), on the stack's backend (on keras-torch without TensorFlow); the commands'
+one-line refusals, which need no framework, through the command line."""
 
 import csv
 import json
@@ -14,6 +14,7 @@ from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
 from {{ cookiecutter.package_name }} import evaluate, predict
+from {{ cookiecutter.package_name }}.runtime import backend, build
 from {{ cookiecutter.package_name }}.runtime.rundir import RunDirError, load_run
 from {{ cookiecutter.package_name }}.train import train
 
@@ -100,6 +101,15 @@ def test_evaluate_scores_the_test_split_of_a_classifier(classifier):
     assert "precision" in evaluate.table(record)
 
 
+@pytest.mark.skipif(not backend.is_torch(), reason="keras-torch only: this stack runs Keras on TensorFlow")
+def test_on_keras_torch_evaluate_and_predict_run_keras_on_torch_without_tensorflow(regressor, tmp_path):
+    (tmp_path / "rows.csv").write_text("a,b\n0.5,0.5\n")
+    evaluate.evaluate(regressor)
+    predict.predict(regressor, tmp_path / "rows.csv")
+    assert build.keras.config.backend() == "torch"
+    assert "tensorflow" not in sys.modules, "nothing a keras-torch project runs imports TensorFlow"
+
+
 def test_evaluate_takes_other_data_through_the_data_overrides(classifier, tmp_path):
     other = tmp_path / "other.csv"
     write_flowers(other, 30, seed=5, header=("species", "id", "x3", "x1", "x2"))  # other columns and order
@@ -121,7 +131,7 @@ def test_evaluate_a_regressor_in_the_targets_units(regressor):
     assert (other["split"], other["n"]) == (str(regressor / "more.npz"), 15) and other["metrics"]["mae"] < 10
 
 
-def test_predict_matches_columns_by_name_and_passes_the_others_through(tf, classifier, tmp_path):
+def test_predict_matches_columns_by_name_and_passes_the_others_through(classifier, tmp_path):
     new = tmp_path / "new.csv"
     features = write_flowers(new, 7, seed=3, header=("id", "x3", "species", "x1", "x2"))
     (classifier / "metrics.json").rename(classifier / "metrics.json.away")  # classes and features: model.json
@@ -142,7 +152,7 @@ def test_predict_matches_columns_by_name_and_passes_the_others_through(tf, class
         "probability_setosa",
         "probability_virginica",
     ]
-    expected = tf.keras.models.load_model(classifier / "model.keras").predict(features.astype(np.float32), verbose=0)
+    expected = build.keras.models.load_model(classifier / "model.keras").predict(features.astype(np.float32), verbose=0)
     probabilities = np.array([[float(row["probability_setosa"]), float(row["probability_virginica"])] for row in rows])
     np.testing.assert_allclose(probabilities, expected, atol=1e-6)
     assert [row["prediction"] for row in rows] == [["setosa", "virginica"][i] for i in expected.argmax(axis=1)]

@@ -43,6 +43,8 @@ def check_torch(machine: Machine, environ, allow_cpu_fallback: bool) -> DeviceCh
     names += [f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(found.cuda_devices)]
     findings.append(Finding("devices", "ok", ", ".join(names)))
     findings.append(check_mps(machine, found))
+    if findings[-1].status == "problem":
+        return DeviceCheck(findings)
     try:
         target = torch_devices.resolve("auto", machine, found, require_accelerator=True)
     except PlacementError as error:
@@ -74,21 +76,16 @@ def first_line(error: BaseException) -> str:
 
 
 def check_mps(machine: Machine, found: TorchFacts) -> Finding:
-    """MPS, the Apple GPU: built into this torch and available on this Mac (macOS 14 or newer, not a VM)."""
+    """MPS, the Apple GPU: built into this torch and available on this Mac, in the words of the device decision
+    (torch_devices.resolve) when it is not."""
     if not machine.apple_silicon:
         return Finding("mps", "info", f"not on this {machine.describe()} (MPS is the Apple Silicon GPU)")
-    if found.mps_available:
-        return Finding(
-            "mps", "ok", f"built into torch {found.torch_version} and available on macOS {machine.macos_version}"
-        )
-    if not found.mps_built:
-        return Finding("mps", "problem", f"torch {found.torch_version} was built without MPS", REBOOTSTRAP)
+    try:
+        torch_devices.resolve("metal", machine, found, require_accelerator=True)
+    except PlacementError as error:
+        return Finding("mps", "problem", str(error), "device=cpu trains on the CPU meanwhile")
     return Finding(
-        "mps",
-        "problem",
-        f"torch {found.torch_version} has MPS but cannot use it on macOS {machine.macos_version} (MPS needs macOS "
-        f"{torch_devices.MACOS_MIN} or newer on the Mac itself: a macOS VM has no GPU)",
-        "update macOS, or train with device=cpu",
+        "mps", "ok", f"built into torch {found.torch_version} and available on macOS {machine.macos_version}"
     )
 
 
