@@ -25,6 +25,7 @@ import numpy as np
 from . import backend
 from .artifacts import MODEL, RunError
 from .build import keras_version
+from .stack import installed
 
 FORMATS = ("savedmodel", "tflite", "onnx", "coreml")
 TENSORFLOW_FORMATS = ("savedmodel", "tflite")  # TensorFlow's own formats: its runtime writes and runs them
@@ -112,9 +113,7 @@ def export(run_dir: Path, format_name: str) -> dict:
 
 
 def versions(module, format_name: str) -> str:
-    from importlib.metadata import version
-
-    tools = [f"{name} {version(name)}" for name in module.TOOLS.get(format_name, ())]
+    tools = [f"{name} {installed(name) or '(not installed)'}" for name in module.TOOLS.get(format_name, ())]
     return ", ".join([module.framework(), f"Keras {keras_version()}", *tools])
 
 
