@@ -68,8 +68,8 @@ def start(cfg, machine, stack, checked, numerics_setting: str) -> Session:
 
 
 def agreement(recipe, batches: list, target):
-    """The numerics check on torch: the target device against the CPU, through Keras's device scope
-    (runtime/torch_numerics.py)."""
+    """The numerics check on torch: the target device against the CPU (or, there, a second copy on the CPU),
+    through Keras's device scope (runtime/torch_numerics.py)."""
     from . import torch_numerics
 
-    return torch_numerics.agreement(recipe, batches, torch_devices.CPU.device, target.device)
+    return torch_numerics.agreement(recipe, batches, *torch_numerics.devices(target.device))
