@@ -19,8 +19,9 @@ def compose_config():
 
 
 @pytest.fixture(scope="session")
-def keras():
-    """The Keras the project trains with: tf.keras on a TensorFlow stack, Keras 3 on PyTorch on keras-torch."""
+def keras(tf):
+    """The Keras the project trains with: tf.keras on a TensorFlow stack (after the tf fixture split the CPU),
+    Keras 3 on PyTorch on keras-torch."""
     return backend.keras()
 
 
