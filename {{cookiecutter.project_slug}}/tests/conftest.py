@@ -2,6 +2,8 @@ import pytest
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
+from {{ cookiecutter.package_name }}.runtime import backend
+
 CONFIG_MODULE = "{{ cookiecutter.package_name }}.conf"
 
 
@@ -16,6 +18,13 @@ def compose_config():
     return _compose
 
 
+@pytest.fixture(scope="session")
+def keras(tf):
+    """The Keras the project trains with: tf.keras on a TensorFlow stack (after the tf fixture split the CPU),
+    Keras 3 on PyTorch on keras-torch."""
+    return backend.keras()
+
+
 @pytest.fixture(autouse=True)
 def fresh_hydra():
     yield
@@ -26,7 +35,10 @@ def fresh_hydra():
 def tf():
     """TensorFlow, imported once, with the CPU split into two logical devices before its runtime starts,
     so the numerics check can compare the CPU with a second CPU on any machine. Every test that runs
-    TensorFlow takes this fixture, so the split happens first whatever the order of the tests."""
+    TensorFlow takes this fixture, so the split happens first whatever the order of the tests. On the
+    keras-torch stack, which has no TensorFlow, it is None: the tests that use it run Keras on PyTorch."""
+    if backend.is_torch():
+        return None
     import tensorflow
 
     from {{ cookiecutter.package_name }}.runtime.numerics import split_cpu
@@ -39,9 +51,11 @@ def pytest_configure(config):
     """A command run in-process (train's main) lets Hydra configure logging, which closes every existing
     handler; absl's (TensorFlow's logging) then closes its stream unless it is sys.stderr at that moment, and
     under capsys it is not: it is pytest's own capture of stderr, and the run ends in "lost sys.stderr". Only
-    flushing on close keeps pytest's stream open (absl's handler is re-created by the next run anyway)."""
-    try:
-        from absl.logging import PythonHandler
-    except ImportError:  # a stack without TensorFlow (keras-torch) has no absl, and nothing to keep open
+    flushing on close keeps pytest's stream open (absl's handler is re-created by the next run anyway).
+    Nothing to patch on the keras-torch stack, where nothing logs through absl (and importing it here would
+    only cost time)."""
+    if backend.is_torch():
         return
+    from absl.logging import PythonHandler
+
     PythonHandler.close = PythonHandler.flush

@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.conf.schema import ConfigError
+from {{ cookiecutter.package_name }}.runtime import backend
 from {{ cookiecutter.package_name }}.runtime.build import ModelError
 from {{ cookiecutter.package_name }}.runtime.datasets import DataError
 from {{ cookiecutter.package_name }}.runtime.distribute import DistributeError
@@ -106,6 +107,20 @@ def test_a_run_never_overwrites_earlier_artifacts(compose_config, tmp_path):
     assert (tmp_path / "model.keras").read_text() == "an earlier run's model"
 
 
+# tf.distribute is TensorFlow's: the keras-torch stack refuses every strategy but none, by the schema
+DISTRIBUTE_REFUSALS = (
+    [
+        (("distribute=multi_worker",), ConfigError, "distribute.name=multi_worker must be none on the keras-torch"),
+        (("distribute.name=ring",), ConfigError, "distribute.name=ring must be none on the keras-torch stack: tf."),
+    ]
+    if backend.is_torch()
+    else [
+        (("distribute=multi_worker",), DistributeError, "needs the cluster"),
+        (("distribute.name=ring",), ConfigError, "distribute.name=ring must be one of none, mirrored, multi_worker"),
+    ]
+)
+
+
 @pytest.mark.parametrize(
     ("overrides", "refused", "message"),
     [
@@ -113,8 +128,7 @@ def test_a_run_never_overwrites_earlier_artifacts(compose_config, tmp_path):
         (("model._target_=no_such_module.build",), ModelError, "_target_ no_such_module.build cannot be imported"),
         (("data._target_=no_such_module.load",), DataError, "_target_ no_such_module.load cannot be imported"),
         (("data=images", "data.path={tmp}"), DataError, "holds no images"),
-        (("distribute=multi_worker",), DistributeError, "needs the cluster"),
-        (("distribute.name=ring",), ConfigError, "distribute.name=ring must be one of none, mirrored, multi_worker"),
+        *DISTRIBUTE_REFUSALS,
     ],
 )
 def test_bad_data_and_models_are_refused_before_tensorflow_loads(

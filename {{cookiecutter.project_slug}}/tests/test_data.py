@@ -5,9 +5,12 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from {{ cookiecutter.package_name }}.runtime import backend
 from {{ cookiecutter.package_name }}.runtime import pipelines as pipelines_module
 from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare, split_indices, split_rows
-from {{ cookiecutter.package_name }}.runtime.pipelines import pipelines
+from {{ cookiecutter.package_name }}.runtime.pipelines import pipelines, sample_batches
+
+from markers import tensorflow_only
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -149,9 +152,43 @@ def test_loaders_that_cannot_give_prepared_data_are_refused(target, message):
     assert "\n" not in str(refused.value)
 
 
-@pytest.mark.parametrize("shuffle_buffer_up_to", [10_000, 0], ids=["shuffle-buffer", "permutation"])
+def epoch_orders(keras, train, count: int) -> list:
+    """The first feature of every training example, epoch by epoch, in the order fit reads them."""
+    if not backend.is_torch():  # a tf.data pipeline: each iteration is an epoch
+        return [np.concatenate([x[:, 0] for x, _ in train.as_numpy_iterator()]) for _ in range(count)]
+    # keras.utils.PyDataset: what a real fit reads, epoch by epoch (Keras also reads one batch before the first
+    # epoch, to build the model: that must not move the order on)
+    epochs, read = [[]], train.batch
+
+    def recorded(index):
+        x, y = read(index)
+        epochs[-1].append(x[:, 0])
+        return x, y
+
+    class NewEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            epochs.append([])
+
+    train.batch = recorded
+    model = keras.Sequential([keras.Input(shape=(train.batch(0)[0].shape[1],)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(train, epochs=count, verbose=0, shuffle=False, callbacks=[NewEpoch()])
+    return [np.concatenate(epoch) for epoch in epochs[1:]]
+
+
+def example_count(dataset) -> int:
+    if backend.is_torch():
+        return sum(len(dataset.batch(index)[0]) for index in range(len(dataset)))
+    return sum(len(x) for x, _ in dataset.as_numpy_iterator())
+
+
+@pytest.mark.parametrize(
+    "shuffle_buffer_up_to",
+    [10_000, pytest.param(0, marks=tensorflow_only)],  # (tf.data only: how an epoch's order is drawn)
+    ids=["shuffle-buffer", "permutation"],
+)
 def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(
-    tf, compose_config, monkeypatch, shuffle_buffer_up_to
+    tf, keras, compose_config, monkeypatch, shuffle_buffer_up_to
 ):
     monkeypatch.setattr(pipelines_module, "SHUFFLE_BUFFER_UP_TO", shuffle_buffer_up_to)
     cfg = compose_config("data.n_samples=40", "trainer.batch_size=8")
@@ -159,12 +196,24 @@ def test_the_pipelines_reshuffle_each_epoch_seeded_and_cover_every_row(
 
     def epochs(prepared, count=2):
         train, validation = pipelines(prepared, cfg.trainer.batch_size, seed=cfg.seed)
-        orders = [np.concatenate([x[:, 0] for x, _ in train.as_numpy_iterator()]) for _ in range(count)]
-        return orders, validation
+        return epoch_orders(keras, train, count), validation
 
     (one, two), validation = epochs(first_run)
     assert sorted(one.tolist()) == sorted(first_run.x[first_run.train_index, 0].tolist())  # every row, once
+    assert sorted(two.tolist()) == sorted(one.tolist())
     assert one.tolist() != two.tolist(), "the order must change from epoch to epoch"
-    assert sum(len(x) for x, _ in validation.as_numpy_iterator()) == 8
+    assert example_count(validation) == 8
     (again, _), _ = epochs(prepare(cfg.data, seed=cfg.seed))
     assert again.tolist() == one.tolist(), "the same seed must give the same order"
+
+
+def test_sample_batches_are_training_batches_as_numpy_arrays(tf, compose_config):
+    cfg = compose_config("data.n_samples=40", "trainer.batch_size=8")
+    prepared = prepare(cfg.data, seed=cfg.seed)
+    train, _ = pipelines(prepared, cfg.trainer.batch_size, seed=cfg.seed)
+    batches = sample_batches(train, 3)
+    assert [(type(x), x.shape, type(y), y.shape) for x, y in batches] == [(np.ndarray, (8, 10), np.ndarray, (8, 1))] * 3
+    training_rows = {tuple(row) for row in prepared.x[prepared.train_index].tolist()}
+    assert all(tuple(row) in training_rows for x, _ in batches for row in x.tolist())
+    if backend.is_torch():  # the first batches of the first epoch, and reading them does not move the order on
+        assert all((x == train[index][0]).all() for index, (x, _) in enumerate(batches))

@@ -13,9 +13,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }} import train as training
 from {{ cookiecutter.package_name }}.runtime import build as models
-from {{ cookiecutter.package_name }}.runtime import distribute
+from {{ cookiecutter.package_name }}.runtime import distribute, start_tensorflow
 from {{ cookiecutter.package_name }}.runtime.accelerator import (
     CPU,
     PlacementError,
@@ -121,8 +120,8 @@ def two_cpus_mirrored(tf):
 
 def pretend_keras(monkeypatch, version):
     """The run reads the installed Keras from its metadata: make it read `version`."""
-    real = training.installed
-    monkeypatch.setattr(training, "installed", lambda name: version if name == "keras" else real(name))
+    real = start_tensorflow.installed
+    monkeypatch.setattr(start_tensorflow, "installed", lambda name: version if name == "keras" else real(name))
 
 
 def test_mirrored_on_listed_devices_is_refused_before_tensorflow_loads(compose_config, monkeypatch, tmp_path):
@@ -306,7 +305,7 @@ def test_keras_3_without_tf_keras_refuses_multi_worker_in_one_line(compose_confi
     def without_tf_keras(name):  # as if tf-keras were missing (bootstrap installs it on a Keras 3 stack)
         return None if name == "tf-keras" else installed(name)
 
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.train.installed", without_tf_keras)
+    monkeypatch.setattr(start_tensorflow, "installed", without_tf_keras)
     cfg = compose_config("distribute=multi_worker", "distribute.workers=[localhost:1]", "distribute.task_index=0")
     with pytest.raises(DistributeError, match=r"keras-team/keras#20585.*tf-keras is not installed") as refused:
         train(cfg, tmp_path / "run")

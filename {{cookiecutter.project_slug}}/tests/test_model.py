@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("tf")  # TensorFlow first imported by the f
 
 USER_MODELS = textwrap.dedent(
     """
-    from tensorflow import keras
+    {% if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}import keras{% else %}from tensorflow import keras{% endif %}
 
     NOT_CALLABLE = 3
 

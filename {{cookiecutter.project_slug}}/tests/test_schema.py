@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }} import bench, doctor
 from {{ cookiecutter.package_name }}.conf import schema
-from {{ cookiecutter.package_name }}.runtime import preflight
+from {{ cookiecutter.package_name }}.runtime import backend, preflight
 from {{ cookiecutter.package_name }}.train import main
 
 README = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"  # the key table
@@ -42,7 +42,15 @@ REFUSED = [
     ("optimizer.learning_rate=inf", ["error: optimizer.learning_rate=inf must be a finite number above 0."]),
     ("callbacks.patience=-1", ["error: callbacks.patience=-1 must be at least 0."]),
     ("device.name=tpu", ["error: device.name=tpu must be one of auto, metal, cuda, cpu."]),
-    ("distribute.name=ring", ["error: distribute.name=ring must be one of none, mirrored, multi_worker."]),
+    (
+        "distribute.name=ring",
+        [
+            "error: distribute.name=ring must be none on the keras-torch stack: tf.distribute, which mirrored and "
+            "multi_worker train with, is TensorFlow's."
+            if backend.is_torch()
+            else "error: distribute.name=ring must be one of none, mirrored, multi_worker."
+        ],
+    ),
 ]
 
 
@@ -164,8 +172,15 @@ GOOD = [
     ["optimizer=sgd", "optimizer.momentum=0.5", "optimizer.learning_rate=1"],
     ["+optimizer.weight_decay=0.01"],  # the optimizer's other keys go to Keras as they are
     ["device=cpu", "device.check_numerics=true", "trainer.jit_compile=false", "trainer.metrics=[mae,mse]"],
-    ["distribute=mirrored", "distribute.devices=[/cpu:0]"],
-    ["distribute=multi_worker", "distribute.workers=[a:1,b:2]", "distribute.task_index=1"],
+    # (tf.distribute's strategies: refused on the keras-torch stack, tests/test_train.py)
+    *(
+        []
+        if backend.is_torch()
+        else [
+            ["distribute=mirrored", "distribute.devices=[/cpu:0]"],
+            ["distribute=multi_worker", "distribute.workers=[a:1,b:2]", "distribute.task_index=1"],
+        ]
+    ),
     ["data=csv", "data.path=x.csv", "data.target=y", "data.validation_split=0", "experiment=debug"],
     ["experiment=seed", "seed=0", "resume=true", "loss_curve=false", "callbacks.patience=0"],
     ["-m", "trainer.epochs=1,2", "model=linear,mlp"],

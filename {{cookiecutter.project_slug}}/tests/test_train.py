@@ -13,17 +13,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from {{ cookiecutter.package_name }} import evaluate, predict
-from {{ cookiecutter.package_name }}.runtime import plots
+from {{ cookiecutter.package_name }}.runtime import backend, plots
 from {{ cookiecutter.package_name }}.runtime.accelerator import PlacementError
 from {{ cookiecutter.package_name }}.runtime.datasets import DataError, prepare
-from {{ cookiecutter.package_name }}.runtime.stack import this_machine
+from {{ cookiecutter.package_name }}.runtime.stack import Machine, this_machine
 from {{ cookiecutter.package_name }}.train import RunError, main, train
 
-from markers import not_on_apple_silicon
+from markers import not_on_apple_silicon, torch_only
 
-# Every test here runs TensorFlow: the tf fixture imports it first, with the CPU split in two (conftest.py).
+# Every test here trains: on a TensorFlow stack the tf fixture imports TensorFlow first, with the CPU split in
+# two (conftest.py); on keras-torch it is None and the `keras` fixture is Keras on PyTorch.
 pytestmark = pytest.mark.usefixtures("tf")
 DEBUG = ("experiment=debug",)
 CLOCK_READINGS = ("wall_time_seconds", "epoch_seconds")
@@ -51,10 +53,14 @@ def metrics_of(run_dir):
 def expected_device(tf):
     if this_machine().apple_silicon:
         return "metal"
+    if backend.is_torch():
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
     return "cuda" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
-def test_training_writes_every_artifact(tf, monkeypatch, tmp_path):
+def test_training_writes_every_artifact(tf, keras, monkeypatch, tmp_path):
     run_cli(monkeypatch, "trainer.epochs=3", "trainer.verbose=0", f"hydra.run.dir={tmp_path}")
 
     metrics = metrics_of(tmp_path)
@@ -63,7 +69,7 @@ def test_training_writes_every_artifact(tf, monkeypatch, tmp_path):
     assert all(math.isfinite(value) for value in metrics["loss_history"])
     assert metrics["loss_history"][-1] < metrics["loss_history"][0]
     assert metrics["final_val_loss"] == metrics["history"]["val_loss"][-1] and "final_mae" in metrics
-    assert metrics["versions"]["tensorflow"] and metrics["versions"]["keras"]
+    assert metrics["versions"][backend.name()] and metrics["versions"]["keras"]
     assert metrics["n_test"] == 0, "data=synthetic holds out no test rows by default"
 
     with (tmp_path / "history.csv").open() as handle:
@@ -71,14 +77,17 @@ def test_training_writes_every_artifact(tf, monkeypatch, tmp_path):
     assert [int(row["epoch"]) for row in rows] == [0, 1, 2]
     assert [float(row["loss"]) for row in rows] == pytest.approx(metrics["loss_history"])
     assert (tmp_path / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert list((tmp_path / "tensorboard" / "train").glob("events.out.tfevents.*"))
+    if backend.is_torch():  # callbacks.tensorboard is TensorFlow's (tf.summary): off on keras-torch
+        assert not (tmp_path / "tensorboard").exists()
+    else:
+        assert list((tmp_path / "tensorboard" / "train").glob("events.out.tfevents.*"))
     assert {p.name for p in (tmp_path / "checkpoints").iterdir()} == {"best.keras", "last.keras"}
     assert not (tmp_path / "backup").exists(), "a finished run drops its backup"
     if metrics["device"] == "cpu":  # device.check_numerics=auto: off on the CPU, which is the reference
         assert metrics["numerics"]["ran"] is False and "auto" in metrics["numerics"]["reason"]
 
-    model = tf.keras.models.load_model(tmp_path / "model.keras")
-    last = tf.keras.models.load_model(tmp_path / "checkpoints" / "last.keras")
+    model = keras.models.load_model(tmp_path / "model.keras")
+    last = keras.models.load_model(tmp_path / "checkpoints" / "last.keras")
     x = np.random.default_rng(0).random((4, 10), dtype=np.float32)
     kernel, bias = model.get_weights()
     assert model.predict(x, verbose=0) == pytest.approx(x @ kernel + bias, abs=1e-5)
@@ -95,7 +104,7 @@ def test_two_runs_with_the_same_seed_give_the_same_numbers(compose_config, tmp_p
     assert other["loss_history"] != numbers[0]["loss_history"]
 
 
-def test_a_csv_classification_run_with_balanced_class_weights(tf, compose_config, monkeypatch, tmp_path):
+def test_a_csv_classification_run_with_balanced_class_weights(keras, compose_config, monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     features = rng.normal(size=(120, 3))
     labels = ["setosa" if a + b > 0.8 else "virginica" for a, b, _ in features]  # imbalanced: 1 in 4 setosa
@@ -104,13 +113,13 @@ def test_a_csv_classification_run_with_balanced_class_weights(tf, compose_config
     ]
     (tmp_path / "flowers.csv").write_text("\n".join(lines) + "\n")
     data = ("data=csv", f"data.path={tmp_path / 'flowers.csv'}", "data.target=species", "trainer.class_weight=balanced")
-    fit, given = tf.keras.Model.fit, {}
+    fit, given = keras.Model.fit, {}
 
     def spied_fit(model, *args, **kwargs):
         given.update(kwargs)
         return fit(model, *args, **kwargs)
 
-    monkeypatch.setattr(tf.keras.Model, "fit", spied_fit)
+    monkeypatch.setattr(keras.Model, "fit", spied_fit)
     metrics = train(compose_config(*DEBUG, *data, "model=mlp", "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check runs on CSV batches and the task's loss"
     assert metrics["task"] == "classification" and metrics["classes"] == ["setosa", "virginica"]
@@ -127,7 +136,7 @@ def test_a_csv_classification_run_with_balanced_class_weights(tf, compose_config
     assert not (tmp_path / "regression").exists()
 
 
-def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compose_config, tmp_path):
+def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(keras, compose_config, tmp_path):
     # features on scales from 1e-3 to 1e4 and a target near 150: data.normalize (on for csv) standardises both
     rng = np.random.default_rng(1)
     x = (rng.random((200, 3)) * [1e-3, 1.0, 1e4]).astype(np.float32)
@@ -135,11 +144,13 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     lines = ["small,unit,large,price"] + [f"{a:.6g},{b:.6g},{c:.6g},{t:.4f}" for (a, b, c), t in zip(x, y, strict=True)]
     (tmp_path / "prices.csv").write_text("\n".join(lines) + "\n")
     data = ("data=csv", f"data.path={tmp_path / 'prices.csv'}", "data.target=price", "data.validation_split=0.5")
-    quick = ("trainer.epochs=20", "trainer.verbose=0", "callbacks.tensorboard=false", "loss_curve=false")
+    # (a learning rate that converges in 20 epochs from either backend's initial weights)
+    quick = ("trainer.epochs=20", "optimizer.learning_rate=0.05", "trainer.verbose=0", "callbacks.tensorboard=false")
+    quick += ("loss_curve=false",)
     metrics = train(compose_config(*data, *quick, "device.check_numerics=true"), tmp_path / "run")
     assert metrics["numerics"]["passed"], "the numerics check builds the same wrapped model"
 
-    model = tf.keras.models.load_model(tmp_path / "run" / "model.keras")  # built-in layers: no custom objects
+    model = keras.models.load_model(tmp_path / "run" / "model.keras")  # built-in layers: no custom objects
     predicted = model.predict(x, verbose=0)[:, 0]
     assert np.mean(np.abs(predicted - y)) < 0.1 * np.std(y), "raw rows in, the target's units out"
     assert metrics["final_val_mae"] < 0.1 * np.std(y), "loss and metrics are in the target's units"
@@ -148,17 +159,16 @@ def test_a_table_model_takes_raw_rows_and_answers_in_the_targets_units(tf, compo
     mean = model.get_layer("standardise_features").get_config()["mean"]
     assert np.ravel(mean) == pytest.approx(x[train_rows].mean(axis=0), rel=1e-5)
     # the configured model inside learned the standardised target (std 1), not the raw one (std ~15)
-    inner = next(layer for layer in model.layers if isinstance(layer, tf.keras.Model))
+    inner = next(layer for layer in model.layers if isinstance(layer, keras.Model))
     standardised = (x - x[train_rows].mean(axis=0)) / x[train_rows].std(axis=0)
     assert 0.8 < float(np.std(inner.predict(standardised, verbose=0))) < 1.2
 
 
-def test_an_image_folder_trains_the_cnn(tf, compose_config, tmp_path):
+def test_an_image_folder_trains_the_cnn(compose_config, tmp_path):
     for label, value in (("dark", 20), ("light", 230)):
         (tmp_path / "images" / label).mkdir(parents=True)
         for i in range(6):
-            pixels = tf.fill((12, 10, 3), tf.constant(value + i, tf.uint8))
-            tf.io.write_file(str(tmp_path / "images" / label / f"{i}.png"), tf.io.encode_png(pixels))
+            Image.new("RGB", (10, 12), (value + i,) * 3).save(tmp_path / "images" / label / f"{i}.png")
     (tmp_path / "images" / "light" / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # skipped: never read
     data = ("data=images", f"data.path={tmp_path / 'images'}", "data.image_size=[16,16]", "data.skip_bad_files=true")
     metrics = train(compose_config(*DEBUG, *data, "model=cnn", "device.check_numerics=true"), tmp_path / "run")
@@ -226,19 +236,20 @@ def test_resume_on_a_fresh_run_dir_starts_the_run(compose_config, tmp_path):
 
 @not_on_apple_silicon
 def test_device_metal_off_apple_silicon_stops_before_training(compose_config, tmp_path):
-    with pytest.raises(PlacementError, match="device=metal needs an Apple Silicon Mac"):
+    # (TensorFlow: "device=metal needs an Apple Silicon Mac ..."; keras-torch: "... MPS, which needs an Apple ...")
+    with pytest.raises(PlacementError, match="device=metal (needs|means the Apple GPU through MPS, which needs) an"):
         train(compose_config("device=metal"), tmp_path)
     assert not (tmp_path / "metrics.json").exists()
 
 
-def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(tf, compose_config, tmp_path):
+def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(keras, compose_config, tmp_path):
     # random targets and a large learning rate: the validation loss is best early, then worse
     cfg = compose_config(
         *DEBUG,
         "data.signal=none",
         "model=mlp",
         "optimizer.learning_rate=0.05",
-        "trainer.epochs=12",
+        "trainer.epochs=40",  # a ceiling: early stopping ends the run (TensorFlow's within 12, torch's within 20)
         "callbacks.early_stopping=true",
         "callbacks.patience=3",
         "callbacks.reduce_lr_on_plateau=true",
@@ -252,7 +263,7 @@ def test_early_stopping_saves_the_best_epoch_and_reports_its_numbers(tf, compose
     assert metrics["final_val_loss"] == val_loss[best] and metrics["final_loss"] == metrics["history"]["loss"][best]
     prepared = prepare(cfg.data, cfg.seed)
     x, y = prepared.rows(prepared.validation_index)
-    model = tf.keras.models.load_model(tmp_path / "model.keras")
+    model = keras.models.load_model(tmp_path / "model.keras")
     saved = model.evaluate(x, y, batch_size=cfg.trainer.batch_size, verbose=0, return_dict=True)["loss"]
     assert saved == pytest.approx(val_loss[best], rel=1e-4), "model.keras holds the best epoch's weights"
     assert saved < val_loss[-1]
@@ -271,3 +282,76 @@ def test_the_training_curves_have_a_panel_per_metric_and_a_log_loss_axis_over_tw
     narrow = {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5], "accuracy": [0.5, 0.7], "val_accuracy": [0.4, 0.6]}
     assert plots.training_curves(narrow, tmp_path / "narrow.png") == {"loss": "linear", "accuracy": "linear"}
     assert (tmp_path / "wide.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# The keras-torch stack: Keras on PyTorch, no TensorFlow anywhere in a run.
+APPLE_SILICON = Machine("Darwin", "arm64", rosetta=False, macos_version="14.5")
+
+
+@torch_only
+def test_a_torch_run_imports_no_tensorflow_and_device_cpu_trains_on_the_cpu(
+    keras, compose_config, monkeypatch, tmp_path
+):
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # any `import tensorflow` now raises ImportError
+    metrics = train(compose_config("experiment=seed", "device=cpu"), tmp_path)  # the seed's script, unchanged
+    assert metrics["epochs_run"] == 10 and metrics["n_train"] == 1000 and metrics["loss_history"][-1] < 0.2
+    assert keras.config.backend() == "torch" and "tensorflow" not in metrics["versions"]
+    assert metrics["versions"]["torch"] and metrics["device"] == "cpu"
+    # keras.device("cpu") around build and fit: on a Mac too, where Keras alone would put it on MPS
+    assert metrics["device_string"] == "cpu" and metrics["variable_device"] == "cpu"
+    assert metrics["distribute"]["strategy"] == "none" and metrics["distribute"]["replicas"] == 1
+    model = keras.models.load_model(tmp_path / "model.keras")
+    assert {str(variable.value.device) for variable in model.weights} == {"cpu"}
+
+
+@torch_only
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [
+        ("distribute=mirrored", "tf.distribute, which mirrored and multi_worker train with, is TensorFlow's"),
+        ("distribute=multi_worker", "tf.distribute, which mirrored and multi_worker train with, is TensorFlow's"),
+        ("callbacks.tensorboard=true", "Keras's TensorBoard callback writes its logs with tf.summary"),
+    ],
+)
+def test_what_is_tensorflows_is_refused_in_one_line_on_torch(monkeypatch, capsys, tmp_path, override, reason):
+    line = refusal(monkeypatch, capsys, override, f"hydra.run.dir={tmp_path}")
+    assert "on the keras-torch stack" in line and reason in line
+    assert not tmp_path.exists() or not list(tmp_path.iterdir()), "refused before Hydra made the run directory"
+
+
+@torch_only
+def test_mps_with_torchs_cpu_fallback_is_refused_unless_allowed(compose_config, monkeypatch, tmp_path, caplog):
+    from {{ cookiecutter.package_name }} import train as train_module
+    from {{ cookiecutter.package_name }}.runtime import start_torch, torch_devices
+
+    found = torch_devices.TorchFacts("2.15.0", mps_built=True, mps_available=True, cuda_devices=0, cpu_fallback=True)
+    monkeypatch.setattr(train_module, "this_machine", lambda: APPLE_SILICON)
+    monkeypatch.setattr(start_torch.torch_devices, "facts", lambda torch, environ: found)
+    with pytest.raises(PlacementError) as refused:
+        train(compose_config(*DEBUG, "device=metal"), tmp_path / "refused")
+    message = str(refused.value)
+    assert message.startswith("PYTORCH_ENABLE_MPS_FALLBACK=1 lets torch run the operations MPS lacks on the CPU")
+    assert "device.allow_cpu_fallback=true" in message and "\n" not in message
+    assert not (tmp_path / "refused" / "model.keras").exists()
+
+    # allowed: the run goes on to MPS with a warning (this machine has no MPS, so building the model there fails)
+    with caplog.at_level("WARNING"), pytest.raises(Exception) as stopped:  # noqa: PT011 - whatever torch raises
+        train(compose_config(*DEBUG, "device=metal", "device.allow_cpu_fallback=true"), tmp_path / "allowed")
+    assert "PYTORCH_ENABLE_MPS_FALLBACK=1 and device.allow_cpu_fallback=true" in caplog.text
+    assert "lets torch run the operations MPS lacks" not in str(stopped.value)
+
+
+@torch_only
+def test_deterministic_on_torch_is_torchs_deterministic_algorithms():
+    import torch
+
+    from {{ cookiecutter.package_name }}.runtime.build import set_seed
+
+    try:
+        set_seed(3, deterministic=True)
+        assert torch.are_deterministic_algorithms_enabled()
+        first = torch.rand(3)
+        set_seed(3, deterministic=False)
+        assert torch.rand(3).tolist() == first.tolist(), "set_random_seed seeds torch"
+    finally:
+        torch.use_deterministic_algorithms(False)

@@ -14,7 +14,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }} import bench
-from {{ cookiecutter.package_name }}.runtime import resume
+from {{ cookiecutter.package_name }}.runtime import backend, resume
 from {{ cookiecutter.package_name }}.runtime.artifacts import RunError
 from {{ cookiecutter.package_name }}.runtime.callbacks import kill_safe_backup
 from {{ cookiecutter.package_name }}.runtime.summary import collect
@@ -30,7 +30,7 @@ KILLABLE = [
     "callbacks.tensorboard=false",
     "device.check_numerics=true",
 ]
-pytestmark = pytest.mark.usefixtures("tf")  # TensorFlow first imported by the fixture (conftest.py)
+pytestmark = pytest.mark.usefixtures("tf")  # TensorFlow (if the stack has it) first imported by the fixture
 
 
 def run_cli(monkeypatch, *overrides):
@@ -235,7 +235,11 @@ def test_the_seeds_checks_in_docs_verify_run(capsys, index):
     # the page's own code, run as written: the test is that the documented snippet works
     exec(compile(snippets[index], f"docs/verify.md snippet {index + 1}", "exec"), {})  # noqa: S102 - see above
     out = capsys.readouterr().out
-    if index == 0:
+    if backend.is_torch() and index == 0:
+        assert re.fullmatch(r"mps (True|False), cuda (True|False)\n", out), out
+    elif backend.is_torch():
+        assert out in ("cpu\n", "mps:0\n", "cuda:0\n"), out
+    elif index == 0:
         assert "PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')" in out
     else:
         assert re.search(r"/device:(CPU|GPU):0\s*$", out), out

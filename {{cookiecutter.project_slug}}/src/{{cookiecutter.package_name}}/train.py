@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import platform
 import shutil
 import sys
@@ -36,8 +35,10 @@ from .runtime import (
     preflight,
     resume,
     rundir,
+    session,
 )
 from .runtime.artifacts import RunError
+from .runtime.backend import BackendError
 from .runtime.build import ModelError
 from .runtime.datasets import DataError
 from .runtime.stack import Stack, installed, load_stack, this_machine
@@ -51,6 +52,7 @@ REFUSALS = (
     DataError,
     ModelError,
     distribute.DistributeError,
+    BackendError,
 )
 
 
@@ -58,103 +60,55 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
     """Check the data, the model and the device, train, and write the artifacts into output_dir; returns
     the metrics."""
     output_dir = Path(output_dir)
-    # Everything that can be refused without TensorFlow is, before the seconds its import takes.
+    # Everything that can be refused without the backend (TensorFlow or torch) is, before the seconds its
+    # import takes.
     schema.check(cfg)  # (the command line's config was checked before Hydra started: this is for callers)
     artifacts.check_run_dir(output_dir, cfg.resume)
     numerics_setting = numerics.parse_setting(cfg.device.check_numerics)
     machine = this_machine()
     stack = load_stack()
-    metal_plugins = accelerator.installed_metal_plugins(stack.metal_providers)
-    # (two Metal plug-ins make TensorFlow abort the process at import, so this comes first too)
-    conflict = accelerator.plugin_conflict(metal_plugins, stack.metal_provider)
-    problem = f"Metal: {conflict[0]}: {conflict[1]}." if conflict else None
-    if cfg.device.name != "auto":
-        problem = problem or accelerator.device_problem(cfg.device.name, machine, metal_plugins)
-    if problem:
-        raise accelerator.PlacementError(problem)
-    cluster = distribute.cluster(cfg.distribute, os.environ)
-    if cluster and cfg.resume:
-        raise RunError(
-            "resume=true with distribute=multi_worker is not supported: each worker keeps its own state; start a "
-            "fresh run (or resume the same run on one machine with distribute=none)."
-        )
-    keras_problem = distribute.legacy_keras_problem(
-        cfg.distribute.name, stack.keras, stack.tensorflow, installed("tf-keras")
-    ) or distribute.mirrored_keras_problem(
-        cfg.distribute.name, len(cfg.distribute.get("devices") or ()), installed("keras")
-    )
-    if keras_problem:
-        raise distribute.DistributeError(keras_problem)
+    starter = session.starter()  # the stack's backend: runtime/start_tensorflow.py or start_torch.py
+    checked = starter.check(cfg, machine, stack)
     prepared = datasets.prepare(cfg.data, cfg.seed)
     class_weight = datasets.class_weights(prepared, cfg.trainer.class_weight)
     recipe = build.recipe(cfg, machine.apple_silicon, prepared.spec, prepared.preprocessing)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
-    distribute.prepare_environment(cfg.distribute, cluster, stack.keras, os.environ)
-    import tensorflow as tf
-
-    target = accelerator.resolve(
-        cfg.device.name,
-        machine,
-        accelerator.gpu_details(tf),
-        require_accelerator=cfg.device.require_accelerator,
-        plugins=metal_plugins,
-        tensorflow_version=tf.__version__,
-    )
-    check_numerics = numerics.wanted(numerics_setting, target.name)
-    if target == accelerator.CPU:
-        accelerator.hide_gpus(tf)
-        if check_numerics and not numerics.split_cpu(tf):
-            raise RunError(
-                "device.check_numerics=true on the CPU compares it with a second logical CPU, which must be "
-                "configured before TensorFlow starts; run it from the command line."
-            )
-    strategy = distribute.build(tf, cfg.distribute)
-    # devices=null: the replicas (every visible GPU) are known only now
-    keras_problem = distribute.mirrored_keras_problem(
-        cfg.distribute.name, strategy.num_replicas_in_sync, installed("keras")
-    )
-    if keras_problem:
-        raise distribute.DistributeError(keras_problem)
-    log.info(
-        "Training on %s: %s, TensorFlow %s, distribute %s",
-        target,
-        machine.describe(),
-        tf.__version__,
-        distribute.describe(cfg.distribute, strategy, cluster),
-    )
-
+    started = starter.start(cfg, machine, stack, checked, numerics_setting)
+    target = started.target
     build.set_seed(cfg.seed, cfg.trainer.deterministic)
     train_data, validation_data = pipelines.pipelines(prepared, cfg.trainer.batch_size, cfg.seed)
-    model = build.build_compiled(recipe, cfg, prepared.spec, on_metal=target == accelerator.METAL, strategy=strategy)
-    replicas = distribute.replica_devices(strategy) if cfg.distribute.name != "none" else ()
-    probe_device = accelerator.assert_placement(tf, model, target, replicas)
-    if check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
+    with started.scope():
+        model = build.build_compiled(
+            recipe, cfg, prepared.spec, on_metal=target.name == "metal", strategy=started.strategy
+        )
+    probe_device = started.place(model)
+    if started.check_numerics:  # on fresh and resumed runs alike, for every kind of data: real batches of it
         batches = pipelines.sample_batches(train_data, numerics.STEPS)
-        numerics_record = check_agreement(tf, recipe, batches, target, stack)
+        numerics_record = check_agreement(started, recipe, batches, stack)
     else:
         numerics_record = numerics.not_run("device.check_numerics is off for this device (auto: on for metal, cuda)")
 
     # Only the chief writes into the run directory. Every other worker runs the same code (Keras saves and
     # checkpoints on every worker) into a temporary folder of its own, deleted at the end: nothing collides.
-    chief = cluster is None or cluster.chief
+    chief, cluster = started.chief, started.cluster
     run_dir = output_dir if chief else Path(tempfile.mkdtemp(prefix=f"worker{cluster.index}-"))
     run_dir.mkdir(parents=True, exist_ok=True)
     keras = build.keras
     try:
         epoch_log = callbacks.make_epoch_log(run_dir, keras, persist=cfg.callbacks.backup_and_restore)
         fit_callbacks = callbacks.build(cfg.callbacks, run_dir, keras, epoch_log, validation_data is not None)
-        started = time.perf_counter()
-        model.fit(
-            train_data,
-            validation_data=validation_data,
-            epochs=cfg.trainer.epochs,
-            callbacks=fit_callbacks,
-            class_weight=class_weight,
-            verbose=cfg.trainer.verbose,
-            shuffle=False,  # the pipeline reshuffles every epoch, seeded
-        )
-        wall_time = time.perf_counter() - started
+        fit_started = time.perf_counter()
+        with started.scope():  # torch: the batches go to the model's device (keras.device)
+            model.fit(
+                train_data,
+                validation_data=validation_data,
+                epochs=cfg.trainer.epochs,
+                callbacks=fit_callbacks,
+                class_weight=class_weight,
+                verbose=cfg.trainer.verbose,
+                shuffle=False,  # the pipeline reshuffles every epoch, seeded
+            )
+        wall_time = time.perf_counter() - fit_started
         best_epoch = callbacks.restore_best(model, fit_callbacks, keras)
         artifacts.drop_backup(run_dir)
         history = epoch_log.history()
@@ -183,20 +137,19 @@ def train(cfg: DictConfig, output_dir: Path) -> dict:
             "class_weight": class_weight and {prepared.spec.class_names[i]: w for i, w in class_weight.items()},
             "device": target.name,
             "device_string": probe_device,
-            "variable_device": accelerator.variable_device(model.trainable_variables[0]),
+            "variable_device": started.variable_device(model.trainable_variables[0]),
             "machine": machine.describe(),
             "stack": stack.id,
             "numerics": numerics_record,
             "versions": {
                 "python": platform.python_version(),
-                "tensorflow": tf.__version__,
                 "keras": build.keras_version(),
-                **{name: installed(name) for name in stack.metal_providers},
+                **started.versions,  # tensorflow and the Metal plug-ins, or torch on the keras-torch stack
                 "numpy": installed("numpy"),
             },
             "wall_time_seconds": round(wall_time, 3),
             "epoch_seconds": epoch_log.epoch_seconds(),
-            "distribute": distribute.record(cfg.distribute, strategy, cluster),
+            "distribute": started.distribute_record(),
             "weights_sha256": weights_sha256(model),
         }
         if cfg.loss_curve:
@@ -218,12 +171,13 @@ def weights_sha256(model) -> str:
     return digest.hexdigest()
 
 
-def check_agreement(tf, recipe, batches: list, target: accelerator.Target, stack: Stack) -> dict:
+def check_agreement(started: session.Session, recipe, batches: list, stack: Stack) -> dict:
     """The numerics check before fitting: the target against the CPU; stops the run when they disagree."""
-    reference_device, target_device = numerics.devices(target.device)
-    result = numerics.agreement(tf, recipe, batches, reference_device, target_device)
+    result = started.agreement(recipe, batches)
     if not result.passed:
-        message = numerics.failure_message(result, target.name, stack.id, stack.numerics_reports, stack.alternatives)
+        message = numerics.failure_message(
+            result, started.target.name, stack.id, stack.numerics_reports, stack.alternatives
+        )
         raise numerics.NumericsError(message)
     log.info("Numerics: %s, checked in %.2f s", result.summary(), result.seconds)
     return result.record()

@@ -1,3 +1,4 @@
+{%- set torch = cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" -%}
 """The config's schema: every key the project reads, with its type, default, allowed values and meaning.
 
 Hydra checks the types as it composes the config: the dataclasses below are structured configs in its
@@ -75,6 +76,19 @@ auto_or_names = rule(
     "auto or a list of names, e.g. [mae,mse]",
     lambda value: value == "auto" or (isinstance(value, list) and all(isinstance(name, str) for name in value)),
 )
+{%- if torch %}
+# The keras-torch stack has no TensorFlow: what is TensorFlow's is refused with the reason, before anything loads.
+ONE_DEVICE = rule(
+    f"none on the keras-torch stack: tf.distribute, which {' and '.join(STRATEGIES[1:])} train with, is TensorFlow's",
+    lambda value: value == "none",
+)
+ONE_DEVICE.allowed = "none"
+NO_TENSORBOARD = rule(
+    "false on the keras-torch stack: Keras's TensorBoard callback writes its logs with tf.summary, TensorFlow's",
+    lambda value: value is False,
+)
+NO_TENSORBOARD.allowed = "false"
+{%- endif %}
 
 
 def key(default, meaning: str, check=None):
@@ -97,10 +111,19 @@ class Trainer:
         "auto", "auto: [mae] for regression, [accuracy] for classification; or Keras metric names", auto_or_names
     )
     verbose: int = key(2, "1: a progress bar, 2: one line per epoch, 0: silent", one_of(0, 1, 2))
+{%- if torch %}
+    jit_compile: Any = key(
+        "auto", "auto (eager on PyTorch), true (torch.compile) or false; always off on MPS", one_of("auto", True, False)
+    )
+    deterministic: bool = key(
+        False, "true: torch.use_deterministic_algorithms (the same numbers every run; slower on GPUs)"
+    )
+{%- else %}
     jit_compile: Any = key(
         "auto", "XLA: auto, true or false; always off on the Metal GPU (no XLA backend)", one_of("auto", True, False)
     )
     deterministic: bool = key(False, "true: TensorFlow's op determinism (the same numbers every run; slower on GPUs)")
+{%- endif %}
 
 
 @dataclass
@@ -118,28 +141,50 @@ class Callbacks:
     reduce_lr_patience: int = key(2, "epochs without improvement before each reduction", at_least(0))
     terminate_on_nan: bool = key(True, "TerminateOnNaN: a NaN loss stops the run, keeping what was written")
     csv_logger: bool = key(True, "CSVLogger: history.csv, one row per epoch")
+{%- if torch %}
+    # Keras's TensorBoard callback writes its logs with tf.summary, and this stack has no TensorFlow.
+    tensorboard: bool = key(False, "TensorBoard: TensorFlow stacks only", NO_TENSORBOARD)
+{%- else %}
     tensorboard: bool = key(True, "TensorBoard: logs in tensorboard/ (make tensorboard)")
+{%- endif %}
     backup_and_restore: bool = key(True, "BackupAndRestore: backup/ at every epoch end, for resume=true")
 
 
 @dataclass
 class Device:
+{%- if torch %}
+    name: str = key(
+        MISSING,
+        "auto: MPS on Apple Silicon, a CUDA GPU where torch sees one, else the CPU; metal: MPS",
+        one_of(*DEVICE_CHOICES),
+    )
+{%- else %}
     name: str = key(
         MISSING, "auto: Metal on Apple Silicon, a CUDA GPU where one is visible, else the CPU", one_of(*DEVICE_CHOICES)
     )
+{%- endif %}
     require_accelerator: bool = key(
         True, "a missing accelerator is an error; false: fall back to the CPU with a warning"
     )
     check_numerics: Any = key(
         "auto", "compare the device with the CPU before fitting; auto: on for metal, cuda", one_of(*NUMERICS_SETTINGS)
     )
+{%- if torch %}
+    allow_cpu_fallback: bool = key(
+        False, "true: train on MPS with PYTORCH_ENABLE_MPS_FALLBACK=1 (ops MPS lacks run on the CPU, unannounced)"
+    )
+{%- endif %}
 
 
 @dataclass
 class Distribute:
+{%- if torch %}
+    name: str = key(MISSING, "none: one device; mirrored, multi_worker: TensorFlow stacks only", ONE_DEVICE)
+{%- else %}
     name: str = key(
         MISSING, "none: one device; mirrored: every GPU of this machine; multi_worker: a cluster", one_of(*STRATEGIES)
     )
+{%- endif %}
     devices: list[str] | None = key(None, "mirrored: the devices, e.g. [/gpu:0,/gpu:1]; null: every visible GPU")
     workers: list[str] = key([], "multi_worker: every worker's host:port, the same list on each (or TF_CONFIG)")
     task_index: int | None = key(None, "multi_worker: which of the workers this process is (0: the chief)", at_least(0))
@@ -154,7 +199,11 @@ class Train:
     callbacks: Callbacks = field(default_factory=Callbacks)
     device: Device = field(default_factory=Device)
     distribute: Distribute = field(default_factory=Distribute)
+{%- if torch %}
+    seed: int = key(42, "seeds Python, NumPy, torch, the validation split and the batch order", at_least(0))
+{%- else %}
     seed: int = key(42, "seeds Python, NumPy, TensorFlow, the validation split and the batch order", at_least(0))
+{%- endif %}
     resume: bool = key(False, "true: continue the run stopped in hydra.run.dir from its last finished epoch")
     loss_curve: bool = key(True, "loss_curve.png in the run directory")
 

@@ -1,8 +1,9 @@
 """data=images: a folder with one sub-folder of images per class (DIR/cat/*.jpg, DIR/dog/*.jpg).
 
-The folder is listed and every image decoded once now (runtime/image_folders.py), before TensorFlow loads;
-the list of files is split with the seed (training, validation, test), and TensorFlow's pipelines decode
-the files of each part later, once it is imported (`make_pipelines`)."""
+The folder is listed and every image decoded once now (runtime/image_folders.py), before the backend loads;
+the list of files is split with the seed (training, validation, test), and the pipelines decode the files of
+each part later (`make_pipelines`): TensorFlow's tf.data, or on the keras-torch stack Pillow, as Keras's
+`load_img` does, into arrays (runtime/pipelines.py picks)."""
 
 from __future__ import annotations
 

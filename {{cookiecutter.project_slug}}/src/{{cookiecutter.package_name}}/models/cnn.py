@@ -4,8 +4,9 @@ the Rescaling."""
 
 from __future__ import annotations
 
-from tensorflow import keras
-
+{% if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}import keras  # Keras 3 on PyTorch (KERAS_BACKEND=torch, set by the package)
+{% else %}from tensorflow import keras
+{% endif %}
 from ..runtime.build import ModelError
 from ..runtime.datasets import DataSpec
 

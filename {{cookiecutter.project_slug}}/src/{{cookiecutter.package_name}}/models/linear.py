@@ -3,9 +3,11 @@ class and a softmax over them (a multinomial logistic regression)."""
 
 from __future__ import annotations
 
-# TensorFlow's Keras: Keras 3, or tf-keras (Keras 2) where the stack or distribute=multi_worker trains with it.
+{% if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}# Keras 3 on PyTorch: the package's __init__ chose the backend (KERAS_BACKEND=torch) before this import.
+import keras
+{% else %}# TensorFlow's Keras: Keras 3, or tf-keras (Keras 2) where the stack or distribute=multi_worker trains with it.
 from tensorflow import keras
-
+{% endif %}
 from ..runtime.datasets import DataSpec
 from . import mlp
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tensorflow import keras
-
+{% if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}import keras  # Keras 3 on PyTorch (KERAS_BACKEND=torch, set by the package)
+{% else %}from tensorflow import keras
+{% endif %}
 from ..runtime.datasets import DataSpec
 
 

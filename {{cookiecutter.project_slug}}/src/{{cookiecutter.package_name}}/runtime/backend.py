@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
+import numpy as np
+
 from .stack import load_stack
 
 TORCH = "torch"
@@ -46,3 +48,10 @@ def keras():
             "or start Python with KERAS_BACKEND=torch."
         )
     return keras
+
+
+def to_numpy(tensor) -> np.ndarray:
+    """A tensor the model gave, as a NumPy array: a torch tensor that tracks gradients refuses np.asarray."""
+    if is_torch():
+        return keras().ops.convert_to_numpy(tensor)
+    return np.asarray(tensor)

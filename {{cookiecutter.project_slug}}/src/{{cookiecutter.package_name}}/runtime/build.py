@@ -77,7 +77,7 @@ def check_model(keras, model, spec: DataSpec, source: str, probabilities: bool) 
             "subclass of keras.Model)."
         )
     inputs = np.random.default_rng(0).random((2, *spec.input_shape), dtype=np.float32)
-    outputs = np.asarray(model(inputs, training=False))
+    outputs = backend.to_numpy(model(inputs, training=False))
     wanted = f"({spec.n_outputs},)" + (" (one probability per class)" if spec.task == "classification" else "")
     if outputs.shape != (2, spec.n_outputs):
         raise ModelError(
@@ -154,10 +154,18 @@ def on_cpu(strategy) -> bool:
 
 
 def set_seed(seed: int, deterministic: bool = False) -> None:
-    """Seed Python, NumPy and TensorFlow; with `deterministic`, also make TensorFlow's ops deterministic
-    (slower on GPUs; on the CPU the seeded runs already repeat)."""
+    """Seed Python, NumPy and the backend (TensorFlow or torch); with `deterministic`, also make the backend's
+    ops deterministic (slower on GPUs; on the CPU the seeded runs already repeat)."""
     _keras().utils.set_random_seed(seed)
-    if deterministic:
-        import tensorflow as tf
+    if not deterministic:
+        return
+    if backend.is_torch():
+        import torch
 
-        tf.config.experimental.enable_op_determinism()
+        # cuBLAS is deterministic only with a fixed workspace, set before CUDA starts (torch's reproducibility notes)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        return
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()

@@ -1,11 +1,16 @@
 """The tf.data pipelines of prepared data (a data loader checks and prepares it without TensorFlow): seeded
 reshuffling every epoch, batches gathered from tensors held in memory once, prefetch; and the pipelines of
-an image folder, which the images loader asks for."""
+an image folder, which the images loader asks for.
+
+The keras-torch stack has no TensorFlow: there, each function below hands the job to array_batches.py
+(keras.utils.PyDataset over NumPy arrays, images decoded with Pillow), which keeps the same promises. Callers
+use this module alone, on every stack."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import array_batches, backend
 from .datasets import Prepared
 
 # Up to this many rows, an epoch's order comes from a shuffle buffer of row numbers: cheap to build (it
@@ -16,6 +21,8 @@ SHUFFLE_BUFFER_UP_TO = 20_000
 
 def pipelines(prepared: Prepared, batch_size: int, seed: int) -> tuple:
     """(training, validation or None) tf.data pipelines; the training one reshuffles every epoch, seeded."""
+    if backend.is_torch():
+        return array_batches.pipelines(prepared, batch_size, seed)
     import tensorflow as tf
 
     if prepared.make_pipelines is not None:
@@ -83,6 +90,10 @@ def image_pipelines(
 ) -> tuple:
     """(training, validation or None) pipelines of an image folder's files, split beforehand (data/images.py):
     each image decoded once (cache), the training images reshuffled every epoch, seeded."""
+    if backend.is_torch():
+        return array_batches.image_pipelines(
+            files, labels, train_index, validation_index, input_shape, batch_size, seed
+        )
     import tensorflow as tf
 
     def part(index):
@@ -108,6 +119,8 @@ def decode_image(tf, path, input_shape: tuple):
 
 def load_images(files, input_shape: tuple) -> np.ndarray:
     """Image files as one array of pixels, decoded as the training pipelines decode them."""
+    if backend.is_torch():
+        return array_batches.load_images(files, input_shape)
     import tensorflow as tf
 
     return np.stack([decode_image(tf, str(file), input_shape).numpy() for file in files]).astype(np.float32)
@@ -115,4 +128,6 @@ def load_images(files, input_shape: tuple) -> np.ndarray:
 
 def sample_batches(dataset, count: int = 3) -> list:
     """A few (x, y) batches as NumPy arrays, e.g. for a check that needs real inputs before fitting."""
+    if backend.is_torch():
+        return array_batches.sample_batches(dataset, count)
     return [(np.asarray(x), np.asarray(y)) for x, y in dataset.take(count).as_numpy_iterator()]
