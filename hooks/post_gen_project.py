@@ -29,6 +29,7 @@ TENSORFLOW_ONLY = (
     "src/{package}/runtime/cuda.py",
     "src/{package}/runtime/exporting_tf.py",
     "src/{package}/runtime/tensorflow_checks.py",
+    "src/{package}/runtime/tensorflow_numerics.py",
     "docs/migration.md",
     "tests/fixtures",
     "tests/test_migrate.py",

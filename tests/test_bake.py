@@ -88,6 +88,7 @@ EXPECTED_FILES = {
     "src/PKG/runtime/exporting_torch.py",
     "src/PKG/runtime/build.py",
     "src/PKG/runtime/numerics.py",
+    "src/PKG/runtime/tensorflow_numerics.py",
     "src/PKG/runtime/torch_numerics.py",
     "src/PKG/runtime/pipelines.py",
     "src/PKG/runtime/resume.py",

@@ -41,7 +41,7 @@ def tf():
         return None
     import tensorflow
 
-    from {{ cookiecutter.package_name }}.runtime.numerics import split_cpu
+    from {{ cookiecutter.package_name }}.runtime.tensorflow_numerics import split_cpu
 
     assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
     return tensorflow

@@ -93,7 +93,8 @@ from {{ cookiecutter.package_name }}.runtime.accelerator import (
     is_metal,
     variable_device,
 )
-from {{ cookiecutter.package_name }}.runtime.numerics import agreement, first_batches
+from {{ cookiecutter.package_name }}.runtime.numerics import first_batches
+from {{ cookiecutter.package_name }}.runtime.tensorflow_numerics import agreement
 from {{ cookiecutter.package_name }}.runtime.stack import load_stack
 
 from markers import MACHINE, metal_only

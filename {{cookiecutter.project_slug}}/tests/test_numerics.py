@@ -12,7 +12,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.conf.schema import ConfigError
 from {{ cookiecutter.package_name }}.data.synthetic import make_regression
-from {{ cookiecutter.package_name }}.runtime import backend, numerics{% if on_torch %}, torch_numerics{% endif %}
+from {{ cookiecutter.package_name }}.runtime import backend, numerics{% if on_torch %}, torch_numerics{% else %}, tensorflow_numerics{% endif %}
 from {{ cookiecutter.package_name }}.runtime.datasets import DataSpec
 from {{ cookiecutter.package_name }}.train import train
 {% if on_torch %}
@@ -39,7 +39,7 @@ def check(tf):
     """TensorFlow's check, the CPU against a second logical CPU: (recipe, batches, target_recipe) -> Agreement."""
 
     def _check(recipe, batches, target_recipe=None):
-        return numerics.agreement(tf, recipe, batches, REFERENCE, TARGET, target_recipe)
+        return tensorflow_numerics.agreement(tf, recipe, batches, REFERENCE, TARGET, target_recipe)
 
     return _check
 {% endif %}

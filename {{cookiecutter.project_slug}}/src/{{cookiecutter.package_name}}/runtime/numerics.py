@@ -8,20 +8,17 @@ device (the CPU) and one on the target, and runs on both, on identical batches a
 a few optimizer steps. It compares the outputs, the losses and the weight updates, and probes the
 learning rate: from the same weights, one step at 2*lr must move the weights twice as far as one at lr.
 
-The comparison, the tolerance, the learning-rate probe and the report are one piece (`compare_devices`),
-whatever the backend; what differs is how one copy runs on one device. Here, TensorFlow's: `tf.device` and
-`tf.function` (graph mode, as `fit` runs), TensorFlow being passed in by the caller as in accelerator.py (the
-module imports none of it). torch_numerics.py runs the keras-torch stack's copies in `keras.device` with
-torch's autograd, as Keras's torch trainer does.
+The comparison, the tolerance, the learning-rate probe and the report are this module (`compare_devices`),
+whatever the backend; what differs is how one copy runs on one device: tensorflow_numerics.py runs it with
+`tf.device` and `tf.function` (graph mode, as `fit` runs), torch_numerics.py in `keras.device` with torch's
+autograd, as Keras's torch trainer does.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -38,10 +35,6 @@ STEPS = 3
 LR_RATIO = 2.0
 LR_RATIO_TOLERANCE = 0.1
 SETTINGS = ("auto", "true", "false")
-SECOND_CPU_NOTE = (
-    "no accelerator here: the CPU against a second logical CPU (device.check_numerics=true); the whole check ran, "
-    "on one kind of device"
-)
 
 
 class NumericsError(RuntimeError):
@@ -137,11 +130,6 @@ def wanted(setting: str, target_name: str) -> bool:
     return target_name != "cpu" if setting == "auto" else setting == "true"
 
 
-def devices(target_device: str) -> tuple:
-    """(reference, target): the CPU against the accelerator, or against a second logical CPU."""
-    return ("/CPU:0", "/CPU:1") if target_device.upper().startswith("/CPU") else ("/CPU:0", target_device)
-
-
 def failure_message(result: Agreement, target_name: str, stack_id: str, known: list, alternatives: list) -> str:
     """One line: what disagreed by how much, what is known to cause it with this stack, and the cures."""
     causes = "; ".join(known) if known else "none reported"
@@ -156,17 +144,6 @@ def failure_message(result: Agreement, target_name: str, stack_id: str, known: l
 def first_batches(x, y, batch_size: int, count: int = STEPS) -> list:
     """The first `count` training batches as (x, y) pairs: what the check feeds both devices."""
     return [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, batch_size * count, batch_size)]
-
-
-def split_cpu(tf) -> bool:
-    """Two logical CPU devices, so the check can run the CPU against a second CPU where no accelerator
-    exists. Only possible before TensorFlow starts its runtime; True when two CPUs are there now."""
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    try:
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    except RuntimeError:  # the runtime already started: whatever is configured stays
-        pass
-    return len(tf.config.list_logical_devices("CPU")) >= 2
 
 
 def compare(name: str, reference, target) -> Difference:
@@ -188,86 +165,8 @@ def variable_name(variable) -> str:
     return path.split("/", 1)[-1] if path else variable.name.removesuffix(":0")
 
 
-def run(tf, recipe: Recipe, weights: list, batches: list, device: str, learning_rate: float, steps: int) -> dict:
-    """From the given weights, on one device and in graph mode: the forward pass, then `steps` optimizer
-    steps. Returns the outputs, the losses, the update after the first step and after the last one."""
-    with tf.device(device):
-        model = recipe.build_model()
-        model.set_weights(weights)
-        optimizer = recipe.make_optimizer(learning_rate)
-        if hasattr(optimizer, "build"):  # Keras 3 and Keras 2's new optimizers: slots made here, eagerly
-            optimizer.build(model.trainable_variables)
-    loss_fn = tf.keras.losses.get(recipe.loss)
-    variables = model.trainable_variables
-    before = [variable.numpy() for variable in variables]
-
-    def updates() -> list:
-        return [(variable_name(v), v.numpy() - start) for v, start in zip(variables, before, strict=True)]
-
-    @tf.function
-    def forward(x):
-        with tf.device(device):
-            return model(x, training=False)
-
-    @tf.function
-    def step(x, y):
-        with tf.device(device):
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(loss_fn(y, model(x, training=True)))
-            gradients = tape.gradient(loss, variables)
-            optimizer.apply_gradients(zip(gradients, variables, strict=True))
-            return loss
-
-    result = {"outputs": forward(batches[0][0]).numpy() if steps > 1 else None, "losses": []}
-    for x, y in batches[:steps]:
-        result["losses"].append(float(step(x, y)))
-        result.setdefault("first_update", updates())
-    result["updates"] = updates()
-    return result
-
-
 def step_length(result: dict) -> float:
     return float(np.sqrt(sum(float(np.sum(np.square(update))) for _, update in result["first_update"])))
-
-
-def agreement(
-    tf,
-    recipe: Recipe,
-    batches: list,
-    reference_device: str,
-    target_device: str,
-    target_recipe: Recipe | None = None,
-) -> Agreement:
-    """Compare target_device against reference_device on the recipe's model and optimizer, with TensorFlow.
-
-    `batches` are (x, y) NumPy pairs from the training data; the first STEPS are used. `target_recipe`
-    (the same recipe unless given) lets the tests inject faults into the target side only.
-    """
-    started = time.perf_counter()
-    with tf.device(reference_device):
-        weights = recipe.build_model().get_weights()
-    tf_logger = tf.get_logger()
-    level = tf_logger.level
-    tf_logger.setLevel(logging.ERROR)  # each copy traces its own functions: retracing warnings are expected
-    # NVIDIA GPUs multiply in TensorFloat-32 by default (10-bit mantissa): a precision TensorFlow chose, not
-    # a fault. The check compares float32 with float32, then gives training its default back.
-    tf32 = tf.config.experimental.tensor_float_32_execution_enabled()
-    tf.config.experimental.enable_tensor_float_32_execution(False)
-    both_cpu = all(device_kind(device) == "CPU" for device in (reference_device, target_device))
-    try:
-        return compare_devices(
-            partial(run, tf),
-            recipe,
-            weights,
-            batches,
-            (reference_device, target_device),
-            target_recipe,
-            started=started,
-            note=SECOND_CPU_NOTE if both_cpu else "",
-        )
-    finally:
-        tf_logger.setLevel(level)
-        tf.config.experimental.enable_tensor_float_32_execution(tf32)
 
 
 def device_kind(device: str) -> str:
@@ -286,7 +185,7 @@ def compare_devices(
     note: str = "",
 ) -> Agreement:
     """The check, whatever the backend: `run_copy(recipe, weights, batches, device, learning_rate, steps)` runs
-    one copy from `weights` on one device (see `run`) and returns its outputs, losses and updates. The
+    one copy from `weights` on one device (tensorflow_numerics.run, torch_numerics.run) and returns its outputs, losses and updates. The
     reference copy (devices[0]) and the target copy (devices[1], `target_recipe` if given) run STEPS steps
     at lr, then one step at 2*lr each for the learning-rate probe; everything is compared here."""
     started = time.perf_counter() if started is None else started

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from functools import partial
 
-from . import accelerator, distribute, numerics
+from . import accelerator, distribute, numerics, tensorflow_numerics
 from .artifacts import RunError
 from .session import Session
 from .stack import installed
@@ -67,7 +67,7 @@ def start(cfg, machine, stack, checked: Checked, numerics_setting: str) -> Sessi
     check_numerics = numerics.wanted(numerics_setting, target.name)
     if target == accelerator.CPU:
         accelerator.hide_gpus(tf)
-        if check_numerics and not numerics.split_cpu(tf):
+        if check_numerics and not tensorflow_numerics.split_cpu(tf):
             raise RunError(
                 "device.check_numerics=true on the CPU compares it with a second logical CPU, which must be "
                 "configured before TensorFlow starts; run it from the command line."
@@ -93,8 +93,10 @@ def start(cfg, machine, stack, checked: Checked, numerics_setting: str) -> Sessi
         versions={"tensorflow": tf.__version__, **{name: installed(name) for name in stack.metal_providers}},
         place=lambda model: accelerator.assert_placement(tf, model, target, replicas),
         variable_device=accelerator.variable_device,
-        # looked up at each call, so that a test can replace numerics.agreement
-        agreement=lambda recipe, batches: numerics.agreement(tf, recipe, batches, *numerics.devices(target.device)),
+        # looked up at each call, so that a test can replace tensorflow_numerics.agreement
+        agreement=lambda recipe, batches: tensorflow_numerics.agreement(
+            tf, recipe, batches, *tensorflow_numerics.devices(target.device)
+        ),
         distribute_record=partial(distribute.record, cfg.distribute, strategy, checked.cluster),
         strategy=strategy,
         cluster=checked.cluster,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 
-from . import accelerator, cuda, distribute, numerics
+from . import accelerator, cuda, distribute, tensorflow_numerics
 from .environment import (
     DeviceCheck,
     Finding,
@@ -63,7 +63,7 @@ def check_tensorflow(machine: Machine, stack: Stack, force_numerics: bool) -> De
         Finding("import tensorflow", "ok", f"TensorFlow {tf.__version__} in {time.perf_counter() - started:.1f} s")
     ]
     if force_numerics:
-        numerics.split_cpu(tf)  # before the runtime starts, in case the CPU is all there is
+        tensorflow_numerics.split_cpu(tf)  # before the runtime starts, in case the CPU is all there is
 
     gpus = accelerator.gpu_details(tf)
     names = ["CPU:0"] + [f"GPU:{i} ({details.get('device_name', '?')})" for i, details in enumerate(gpus)]
@@ -92,15 +92,15 @@ def check_tensorflow(machine: Machine, stack: Stack, force_numerics: bool) -> De
         detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms (no accelerator on this machine)"
     findings.append(Finding("timing", "info", detail))
 
-    reference, compared = numerics.devices(target.device)
+    reference, compared = tensorflow_numerics.devices(target.device)
     unavailable = None
     if compared == "/CPU:1" and len(tf.config.list_logical_devices("CPU")) < 2:
         unavailable = "no second logical CPU (it must be configured before TensorFlow starts)"
     return DeviceCheck(
         findings,
         target,
-        # looked up when called, so that a test can replace numerics.agreement
-        agreement=lambda recipe, batches: numerics.agreement(tf, recipe, batches, reference, compared),
+        # looked up when called, so that a test can replace tensorflow_numerics.agreement
+        agreement=lambda recipe, batches: tensorflow_numerics.agreement(tf, recipe, batches, reference, compared),
         unavailable=unavailable,
     )
 
