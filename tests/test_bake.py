@@ -196,7 +196,6 @@ EXPECTED_FILES = {
 }
 
 
-
 def expected_files(stack_id: str, package: str, jupyter: str = "no") -> set:
     """The files a bake of that stack holds: EXPECTED_FILES (the default stack's), less the locks the stack has
     none of (a CUDA lock only with a CUDA build, tf-keras only on a Keras 3 TensorFlow stack) and, on a stack
