@@ -93,3 +93,17 @@ def test_the_readmes_say_which_keras_each_platform_gets_and_that_both_are_tested
             pins = [f"`{pin}`" for pin in requirements if pin.startswith("keras==")]
             assert line == f"- {label}: " + " or ".join(pins), line
         assert "installed over the Linux lock" in section, stack_id
+
+
+def test_the_prompt_labels_a_stack_without_tensorflow_plainly():
+    """Keras on PyTorch and the Apple GPU through MPS, with its Pythons, its macOS and the Intel Mac it refuses."""
+    prompt = COOKIECUTTER_JSON["__prompts__"]["tensorflow_stack"]
+    torch_stacks = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack["backend"] == "torch"]
+    assert torch_stacks and "Keras on PyTorch with MPS" in prompt["__prompt__"]
+    for stack_id in torch_stacks:
+        stack, label = STACKS["stacks"][stack_id], prompt[stack_id]
+        assert label.startswith("Keras on PyTorch: ") and "the Apple GPU through MPS, no TensorFlow" in label
+        assert f"torch {'.'.join(stack['torch'].split('.')[:2])}" in label
+        assert f"Python {stack['python'][0]}-{stack['python'][-1]}" in label
+        assert f"macOS {stack['macos_min'].removesuffix('.0')}+" in label
+        assert ("no Intel Mac" in label) == ("intel_mac" in stack["unsupported"]), label
