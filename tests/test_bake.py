@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import tomllib
 
 import pytest
@@ -363,3 +366,16 @@ def test_package_name_can_be_overridden(tmp_path):
     assert project.name == "some-project"
     assert (project / "src" / "trainer_app" / "train.py").exists()
     assert "python -m trainer_app.train" in (project / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("stack_id", ["tensorflow-macos-2.16", "keras-torch"])
+def test_make_help_lists_every_target_and_a_torch_project_has_none_that_needs_tensorflow(tmp_path, stack_id):
+    project = bake(tmp_path, tensorflow_stack=stack_id, jupyter="yes")
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-z][a-z-]*):.*## ", makefile, flags=re.M)
+    listed = subprocess.run(["make", "help"], cwd=project, capture_output=True, text=True, check=True).stdout
+    assert [line.split()[1] for line in listed.splitlines()] == targets  # export-tools and test-slow too
+    tensorflow_targets = {"migrate", "tensorboard"}  # the migration and TensorBoard are TensorFlow's
+    assert (tensorflow_targets <= set(targets)) == (not is_torch(stack_id))
+    assert tensorflow_targets.isdisjoint(targets) == is_torch(stack_id)

@@ -260,7 +260,7 @@ def main(argv: list | None = None) -> int:
     parser.add_argument(
         "--export-tools",
         action="store_true",
-        help="also install the export tools (tf2onnx, onnxruntime, coremltools) from requirements-export.lock",
+        help="also install the export tools (the ONNX and Core ML converters) from requirements-export.lock",
     )
     parser.add_argument("--overlay", nargs=2, metavar=("FULL", "BASE"), help=argparse.SUPPRESS)  # make lock
     args = parser.parse_args(argv)
