@@ -140,3 +140,16 @@ def test_a_torch_projects_readme_top_and_stack_page_claim_no_tensorflow_and_no_p
     for claim in ("tensorflow-metal declares", "Only the Metal plug-in", "or newer for Metal"):
         assert claim not in stack_page, claim
     assert ".migrate" not in readme and "docs/migration.md" not in readme  # TENSORFLOW_ONLY: not in the project
+
+
+def test_the_migration_pages_say_when_moving_to_keras_torch_makes_sense(tmp_path):
+    """Never by itself, and when: backend-neutral Keras 3 code; what it gives and what it loses."""
+    page = (bake(tmp_path) / "docs" / "migration.md").read_text(encoding="utf-8")
+    later = page[page.index("## Later: Keras on PyTorch") :]
+    section = README[README.index("## Migrating a legacy project") :].split("\n## ")[0]
+    for text in (later, section):
+        assert "backend-neutral Keras 3" in text and "no `tf.*` call left" in text
+        assert "maintained Apple GPU path" in text and "TensorBoard's callback" in text
+        assert "`tf.distribute`" in text and "SavedModel and TFLite" in text
+    assert "(`keras-torch`) is never recommended" in page and "[Later: Keras on PyTorch](#later-keras-on-pytorch)" in page
+    assert "**Never to `keras-torch` by itself.**" in section
