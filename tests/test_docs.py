@@ -151,5 +151,6 @@ def test_the_migration_pages_say_when_moving_to_keras_torch_makes_sense(tmp_path
         assert "backend-neutral Keras 3" in text and "no `tf.*` call left" in text
         assert "maintained Apple GPU path" in text and "TensorBoard's callback" in text
         assert "`tf.distribute`" in text and "SavedModel and TFLite" in text
-    assert "(`keras-torch`) is never recommended" in page and "[Later: Keras on PyTorch](#later-keras-on-pytorch)" in page
+    assert "(`keras-torch`) is never recommended" in page
+    assert "[Later: Keras on PyTorch](#later-keras-on-pytorch)" in page
     assert "**Never to `keras-torch` by itself.**" in section
