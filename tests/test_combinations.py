@@ -20,7 +20,7 @@ from cookiecutter.exceptions import FailedHookException
 from helpers import COOKIECUTTER_JSON, STACKS, TEMPLATE, assert_rendered_and_parsing, bake, files_of, lock_entries
 from test_bake import expected_files as expected_files_of
 
-pytestmark = pytest.mark.xdist_group("combinations")  # under pytest-xdist: the 24 bakes are made once, on one worker
+pytestmark = pytest.mark.xdist_group("combinations")  # under pytest-xdist: the 30 bakes are made once, on one worker
 FAST = os.environ.get("M1TF_FAST") == "1"
 PYTHONS = COOKIECUTTER_JSON["python_version"]
 VALID_PAIRS = [(stack_id, python) for stack_id, stack in STACKS["stacks"].items() for python in stack["python"]]
