@@ -140,6 +140,7 @@ def test_a_torch_projects_readme_top_and_stack_page_claim_no_tensorflow_and_no_p
     for claim in ("tensorflow-metal declares", "Only the Metal plug-in", "or newer for Metal"):
         assert claim not in stack_page, claim
     assert ".migrate" not in readme and "docs/migration.md" not in readme  # TENSORFLOW_ONLY: not in the project
+    assert "make tensorboard" not in readme  # no such target: TensorBoard is not in the stack
 
 
 def test_the_migration_pages_say_when_moving_to_keras_torch_makes_sense(tmp_path):
