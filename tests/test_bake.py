@@ -304,6 +304,7 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
         assert not [dep for dep in dependencies if dep.startswith(("tensorflow", "tensorboard", "tf-keras", "tf2onnx"))]
     assert set(stack["common"]) <= set(dependencies)
     assert any(dep.startswith("omegaconf") and "<2.4" in dep for dep in dependencies)
+    assert any(dep.startswith("matplotlib") for dep in dependencies)  # every stack's runs draw their PNGs
     last = stack["python"][-1].split(".")
     assert pyproject["project"]["requires-python"] == f">={stack['python'][0]},<{last[0]}.{int(last[1]) + 1}"
     # no cuda extra: it installed tensorflow[and-cuda] over tensorflow-cpu (their files overlap);
