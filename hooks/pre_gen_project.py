@@ -169,6 +169,16 @@ def problems(answers):
             f"legacy_project {legacy!r} does not exist or is not a folder; give the legacy project's folder "
             "or leave it empty.",
         )
+    elif legacy and stack_id in stacks and not stacks[stack_id]["tensorflow"]:
+        # the migration runs tf_upgrade_v2 and the legacy code on TensorFlow, which this stack leaves out
+        python = answers["python_version"]
+        fitting = sorted(other for other, entry in stacks.items() if entry["tensorflow"] and python in entry["python"])
+        yield (
+            "tensorflow_stack",
+            f"tensorflow_stack {stack_id!r} has no TensorFlow, and legacy TensorFlow code (legacy_project) is "
+            f"migrated on a TensorFlow stack: choose one ({', '.join(fitting)} for Python {python}) and migrate "
+            f"there; move to {stack_id} later, once the code is backend-neutral Keras 3 (no tf.* calls).",
+        )
 
 
 def legacy_path(answer):

@@ -64,7 +64,7 @@ def bootstrapped_run(tmp_path_factory) -> tuple:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "network: needs the package index (PyPI); CI runs these too")
-    config.addinivalue_line("markers", "installs_a_stack: installs a TensorFlow stack of its own (minutes)")
+    config.addinivalue_line("markers", "installs_a_stack: installs a stack of its own (minutes)")
 
 
 def pytest_collection_modifyitems(items):

@@ -96,6 +96,20 @@ def env_with_uv() -> dict:
     return env
 
 
+@functools.cache
+def tensorflow_only() -> tuple:
+    """The paths a project without TensorFlow leaves out, as hooks/post_gen_project.py lists them in
+    TENSORFLOW_ONLY ({package}: the package's folder). Read from the hook's syntax tree: the hook is a Jinja
+    template (its answers are rendered in), so it cannot be imported, and the list exists once."""
+    tree = ast.parse((TEMPLATE / "hooks" / "post_gen_project.py").read_text(encoding="utf-8"))
+    (value,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["TENSORFLOW_ONLY"]
+    ]
+    return ast.literal_eval(value)
+
+
 def lock_entries(text: str) -> list:
     """The pins of a requirements lock (its hash and comment lines skipped)."""
     return [Requirement(line.rstrip(" \\")) for line in text.splitlines() if line and line[0].isalnum()]
@@ -142,9 +156,23 @@ def mac_only_keras_stacks() -> list:
     ]
 
 
+def is_torch(stack_id: str) -> bool:
+    """A stack whose Keras runs on PyTorch (no TensorFlow, the Apple GPU through MPS)."""
+    return STACKS["stacks"][stack_id]["backend"] == "torch"
+
+
+TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-macos", "tensorflow-cpu", "tensorflow-intel", "tf-keras")
+
+
 def assert_metal_pair_loads(pins: dict, stack_id: str):
     """Exactly the stack's Metal plug-in, and one that loads the pinned TensorFlow: Apple's by the loading
-    matrix, the community one by the TensorFlow version it is built for."""
+    matrix, the community one by the TensorFlow version it is built for. A torch stack's Apple GPU is PyTorch's
+    own MPS: its pins hold the table's torch, and no TensorFlow and no Metal plug-in at all."""
+    if is_torch(stack_id):
+        assert pins.get("torch") == STACKS["stacks"][stack_id]["torch"], f"{stack_id}: {pins.get('torch')}"
+        unwanted = [name for name in (*TENSORFLOW_DISTRIBUTIONS, *STACKS["metal_providers"]) if name in pins]
+        assert unwanted == [], f"{stack_id}: {unwanted}"
+        return
     tf_version = pins.get("tensorflow") or pins["tensorflow-macos"]
     provider = STACKS["stacks"][stack_id]["metal_provider"]
     assert [name for name in STACKS["metal_providers"] if name in pins] == [provider], f"{stack_id}: {pins}"

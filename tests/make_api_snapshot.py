@@ -2,7 +2,8 @@
 
     python tests/make_api_snapshot.py [--python 3.11]
 
-For each stack of cookiecutter.json it makes a throw-away virtualenv with uv, installs the stack's
+For each stack of cookiecutter.json with TensorFlow (the migration is TensorFlow's: a stack without it, such
+as keras-torch, has no migrate package and is left out) it makes a throw-away virtualenv with uv, installs the stack's
 TensorFlow for this machine (its Python API is the same as the Apple Silicon build's) with the Keras and
 numpy that the stack pins on Apple Silicon, runs the generated package's migrate/apiwalk.py there (it
 imports TensorFlow and Keras and lists their public modules), and merges the walks into
@@ -71,7 +72,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         walks = {
-            stack_id: walk(stack_id, stack, args.python, Path(folder)) for stack_id, stack in STACKS["stacks"].items()
+            stack_id: walk(stack_id, stack, args.python, Path(folder))
+            for stack_id, stack in STACKS["stacks"].items()
+            if stack["tensorflow"]
         }
     data = json.dumps(merge(walks), separators=(",", ":")).encode()
     SNAPSHOT.write_bytes(gzip.compress(data, 9, mtime=0))

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import tomllib
 
 import pytest
-from helpers import DEFAULT_PACKAGE, STACKS, TEMPLATE, assert_rendered_and_parsing, bake, files_of, markdown_unescaped
+from helpers import (
+    DEFAULT_PACKAGE,
+    STACKS,
+    TEMPLATE,
+    assert_rendered_and_parsing,
+    bake,
+    files_of,
+    is_torch,
+    markdown_unescaped,
+    tensorflow_only,
+)
 
 # The legacy projects the migration tests analyse (copied as they are: never rendered, never linted).
 LEGACY_FILES = [
@@ -73,6 +86,7 @@ EXPECTED_FILES = {
     "src/PKG/__init__.py",
     "src/PKG/runtime/accelerator.py",
     "src/PKG/runtime/artifacts.py",
+    "src/PKG/runtime/backend.py",
     "src/PKG/bench.py",
     "src/PKG/export.py",
     "src/PKG/runtime/callbacks.py",
@@ -106,6 +120,7 @@ EXPECTED_FILES = {
     "src/PKG/runtime/plots.py",
     "src/PKG/runtime/__init__.py",
     "src/PKG/runtime/targets.py",
+    "src/PKG/runtime/torch_devices.py",
     "src/PKG/runtime/preflight.py",
     "src/PKG/models/__init__.py",
     "src/PKG/models/cnn.py",
@@ -191,6 +206,36 @@ EXPECTED_FILES = {
     *(f"tests/fixtures/legacy/{name}" for name in LEGACY_FILES),
 }
 
+
+def expected_files(stack_id: str, package: str, jupyter: str = "no") -> set:
+    """The files a bake of that stack holds: EXPECTED_FILES (the default stack's), less the locks the stack has
+    none of (a CUDA lock only with a CUDA build, tf-keras only on a Keras 3 TensorFlow stack) and, on a stack
+    without TensorFlow, less what the post-gen hook's TENSORFLOW_ONLY leaves out."""
+    stack = STACKS["stacks"][stack_id]
+    files = {name.replace("PKG", package) for name in EXPECTED_FILES}
+    if not stack["cuda"]:
+        files.remove("requirements-cuda.lock")
+    if stack["backend"] != "tensorflow" or stack["keras"] < 3:
+        files.remove("requirements-tf-keras.lock")  # tf.keras is Keras 2: multi_worker needs no tf-keras
+    if stack["backend"] != "tensorflow":
+        left_out = [path.format(package=package) for path in tensorflow_only()]
+        files = {name for name in files if not any(name == path or name.startswith(path + "/") for path in left_out)}
+    return files | ({"requirements-jupyter.lock"} if jupyter == "yes" else set())
+
+
+def test_each_path_the_torch_stack_leaves_out_is_one_the_template_has():
+    """TENSORFLOW_ONLY names real files and folders (a renamed file would otherwise stay in a torch project)."""
+    default = {name.replace("PKG", "{package}") for name in EXPECTED_FILES}
+    for path in tensorflow_only():
+        assert any(name == path or name.startswith(path + "/") for name in default), path
+
+
+@pytest.mark.parametrize("stack_id", [stack_id for stack_id in STACKS["stacks"] if is_torch(stack_id)])
+def test_a_torch_bake_has_exactly_its_files_and_nothing_that_needs_tensorflow(tmp_path, stack_id):
+    project = bake(tmp_path, tensorflow_stack=stack_id)
+    assert files_of(project) == expected_files(stack_id, DEFAULT_PACKAGE)
+
+
 # (project_name, expected slug, expected package); the slug is python-slugify's transliteration.
 UNUSUAL_NAMES = [
     ("Keras Metal Project", "keras-metal-project", "keras_metal_project"),
@@ -261,10 +306,13 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
         for requirement in requirements:
             pin, _, extra_marker = requirement.partition(";")
             expected.append(f"{pin.strip()}; {marker}" + (f" and {extra_marker.strip()}" if extra_marker else ""))
-    stack_pins = [dep for dep in dependencies if dep.startswith(("tensorflow", "keras"))]
+    stack_pins = [dep for dep in dependencies if dep.startswith(("tensorflow", "keras", "torch"))]
     assert stack_pins == expected
+    if is_torch(stack_id):  # nothing that brings TensorFlow in (TensorBoard's callback is TensorFlow's)
+        assert not [dep for dep in dependencies if dep.startswith(("tensorflow", "tensorboard", "tf-keras", "tf2onnx"))]
     assert set(stack["common"]) <= set(dependencies)
     assert any(dep.startswith("omegaconf") and "<2.4" in dep for dep in dependencies)
+    assert any(dep.startswith("matplotlib") for dep in dependencies)  # every stack's runs draw their PNGs
     last = stack["python"][-1].split(".")
     assert pyproject["project"]["requires-python"] == f">={stack['python'][0]},<{last[0]}.{int(last[1]) + 1}"
     # no cuda extra: it installed tensorflow[and-cuda] over tensorflow-cpu (their files overlap);
@@ -272,14 +320,19 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
     # and the export tools: resolved into requirements-export.lock, installed only by make export-tools
     assert set(pyproject["project"]["optional-dependencies"]) == {"dev", "export"}
     export_tools = {dep.split(">")[0].split(";")[0] for dep in pyproject["project"]["optional-dependencies"]["export"]}
-    assert {"tf2onnx", "onnxruntime", "coremltools"} <= export_tools
+    # TensorFlow's exporters convert through tf2onnx; Keras on PyTorch exports ONNX with torch.onnx (onnxscript)
+    converter = "onnxscript" if is_torch(stack_id) else "tf2onnx"
+    assert {converter, "onnxruntime", "coremltools"} <= export_tools
     assert (project / "requirements-export.lock").read_text(encoding="utf-8") == (
         TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.export.txt"
     ).read_text(encoding="utf-8")
-    cuda_lock = (project / "requirements-cuda.lock").read_text(encoding="utf-8")
-    assert cuda_lock == (TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.cuda.txt").read_text(
-        encoding="utf-8"
-    )
+    cuda_lock = TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.cuda.txt"
+    # a TensorFlow stack's CUDA build is a lock of its own; PyPI's torch for Linux carries CUDA in the base lock
+    assert cuda_lock.exists() == bool(stack["cuda"]) == (not is_torch(stack_id))
+    if cuda_lock.exists():
+        assert (project / "requirements-cuda.lock").read_text(encoding="utf-8") == cuda_lock.read_text(encoding="utf-8")
+    else:
+        assert not (project / "requirements-cuda.lock").exists()
     assert pyproject["tool"]["uv"]["environments"] == [STACKS["platforms"][p]["marker"] for p in stack["requirements"]]
     assert pyproject["tool"]["uv"]["compile-bytecode"] is True  # a user's own `uv pip install` / `uv sync` too
     lock = (project / "requirements.lock").read_text(encoding="utf-8")
@@ -288,7 +341,8 @@ def test_pyproject_pins_the_stack_per_platform(tmp_path, stack_id):
     )
     # Keras 3 stacks: tf-keras for distribute=multi_worker, installed by bootstrap.py with --no-deps
     tf_keras_lock = TEMPLATE / "{{cookiecutter.project_slug}}" / "locks" / f"{stack_id}.tf-keras.txt"
-    assert (project / "requirements-tf-keras.lock").exists() == (stack["keras"] >= 3) == tf_keras_lock.exists()
+    on_keras_3_tensorflow = stack["keras"] >= 3 and not is_torch(stack_id)
+    assert (project / "requirements-tf-keras.lock").exists() == on_keras_3_tensorflow == tf_keras_lock.exists()
 
 
 def test_the_project_carries_the_stack_table_and_the_answers(tmp_path):
@@ -321,3 +375,16 @@ def test_package_name_can_be_overridden(tmp_path):
     assert project.name == "some-project"
     assert (project / "src" / "trainer_app" / "train.py").exists()
     assert "python -m trainer_app.train" in (project / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("stack_id", ["tensorflow-macos-2.16", "keras-torch"])
+def test_make_help_lists_every_target_and_a_torch_project_has_none_that_needs_tensorflow(tmp_path, stack_id):
+    project = bake(tmp_path, tensorflow_stack=stack_id, jupyter="yes")
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-z][a-z-]*):.*## ", makefile, flags=re.M)
+    listed = subprocess.run(["make", "help"], cwd=project, capture_output=True, text=True, check=True).stdout
+    assert [line.split()[1] for line in listed.splitlines()] == targets  # export-tools and test-slow too
+    tensorflow_targets = {"migrate", "tensorboard"}  # the migration and TensorBoard are TensorFlow's
+    assert (tensorflow_targets <= set(targets)) == (not is_torch(stack_id))
+    assert tensorflow_targets.isdisjoint(targets) == is_torch(stack_id)

@@ -30,16 +30,22 @@ def retry_hint(project: Path) -> str:
     return f" The project is kept; then finish the set-up with: cd {project} && python3 bootstrap.py"
 
 
-@pytest.fixture
-def project(tmp_path):
-    """A default project (not bootstrapped) whose lock pins fake wheels in tmp_path/packages."""
-    project = bake(tmp_path / "out")
+def faked(tmp_path: Path, **answers: str) -> Path:
+    """A project (not bootstrapped) whose lock pins fake wheels in tmp_path/packages."""
+    project = bake(tmp_path / "out", **answers)
     packages = tmp_path / "packages"
     packages.mkdir()
     (project / "requirements.lock").write_text(fake_lock(packages, PINS))
-    (project / "requirements-tf-keras.lock").unlink()  # the faults are the base lock's: installed alone
+    # the faults are the base lock's: installed alone (a torch stack has no tf-keras lock)
+    (project / "requirements-tf-keras.lock").unlink(missing_ok=True)
     (project / "src" / DEFAULT_PACKAGE / "doctor.py").write_text(FAKE_DOCTOR)
     return project
+
+
+@pytest.fixture
+def project(tmp_path):
+    """The default project, faked (above)."""
+    return faked(tmp_path)
 
 
 def offline_env(project: Path, **extra: str) -> dict:
@@ -117,18 +123,26 @@ def test_a_tampered_lock_says_the_download_differs_and_a_restored_one_completes(
         assert_completes(project)
 
 
-def test_tensorflow_gets_bytecode_where_python_writes_none_and_a_rerun_compiles_an_older_venv(project):
+@pytest.mark.parametrize(
+    ("stack_id", "framework", "name"),
+    [("tensorflow-macos-2.16", "tensorflow", "TensorFlow"), ("keras-torch", "torch", "PyTorch")],
+)
+def test_the_framework_gets_bytecode_where_python_writes_none_and_a_rerun_compiles_an_older_venv(
+    tmp_path, stack_id, framework, name
+):
     """With PYTHONDONTWRITEBYTECODE=1 only the installer writes .pyc files; a .venv an earlier bootstrap filled
-    without them (uv before --compile-bytecode) gets the stack reinstalled, with bytecode, by a re-run. (pip cannot
-    install the project offline here; its flags are checked in test_options.py.)"""
-    (project / "requirements.lock").write_text(fake_lock(project.parents[1] / "packages", PINS | {"tensorflow": "0.1"}))
+    without them (uv before --compile-bytecode) gets the stack reinstalled, with bytecode, by a re-run. The stack's
+    framework is what counts: TensorFlow, or torch on keras-torch (a fake wheel of that name). (pip cannot install
+    the project offline here; its flags are checked in test_options.py.)"""
+    project = faked(tmp_path, tensorflow_stack=stack_id)
+    (project / "requirements.lock").write_text(fake_lock(project.parents[1] / "packages", PINS | {framework: "0.1"}))
     env = offline_env(project, PYTHONDONTWRITEBYTECODE="1")
     assert "reinstalling" not in assert_completes(project, "--installer", "uv", env=env)
-    cache = project / ".venv" / "lib" / "python3.11" / "site-packages" / "tensorflow" / "__pycache__"
-    assert list(cache.glob("__init__.cpython-311*.pyc")), "TensorFlow's package was installed without bytecode"
+    cache = project / ".venv" / "lib" / "python3.11" / "site-packages" / framework / "__pycache__"
+    assert list(cache.glob("__init__.cpython-311*.pyc")), f"{name}'s package was installed without bytecode"
     shutil.rmtree(cache)
     out = assert_completes(project, "--installer", "uv", env=env)
-    assert "TensorFlow in .venv has no compiled bytecode: reinstalling the locked stack to compile it" in out
+    assert f"{name} in .venv has no compiled bytecode: reinstalling the locked stack to compile it" in out
     assert list(cache.glob("__init__.cpython-311*.pyc"))
 
 
@@ -270,3 +284,18 @@ def test_uv_asked_for_but_missing_is_one_line_and_a_rerun_with_uv_completes(proj
     ]
     assert not (project / ".venv").exists()
     assert_completes(project, "--installer", "uv")
+
+
+def test_accelerator_cuda_on_the_torch_stack_says_why_in_one_line_and_installs_the_one_lock(tmp_path):
+    """PyPI's torch wheels for Linux carry CUDA: the torch stack has no CUDA lock, so `--accelerator cuda` installs
+    requirements.lock (here its fake wheels) after one line saying so, instead of failing for want of a CUDA lock."""
+    project = faked(tmp_path, tensorflow_stack="keras-torch")
+    assert not (project / "requirements-cuda.lock").exists()
+    out = assert_completes(project, "--installer", "uv", "--accelerator", "cuda")
+    assert (
+        "bootstrap: CUDA: PyTorch's Linux wheels carry CUDA themselves, so requirements.lock is installed (there is "
+        "no separate CUDA lock); torch uses a visible NVIDIA GPU and the CPU otherwise\n"
+    ) in out
+    assert "lock requirements.lock" in out
+    check = subprocess.run([project / ".venv" / "bin" / "python", "-c", "import fake_alpha, fake_beta"], cwd=project)
+    assert check.returncode == 0

@@ -18,9 +18,9 @@ from itertools import cycle, product
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from helpers import COOKIECUTTER_JSON, STACKS, TEMPLATE, assert_rendered_and_parsing, bake, files_of, lock_entries
-from test_bake import EXPECTED_FILES
+from test_bake import expected_files as expected_files_of
 
-pytestmark = pytest.mark.xdist_group("combinations")  # under pytest-xdist: the 24 bakes are made once, on one worker
+pytestmark = pytest.mark.xdist_group("combinations")  # under pytest-xdist: the 30 bakes are made once, on one worker
 FAST = os.environ.get("M1TF_FAST") == "1"
 PYTHONS = COOKIECUTTER_JSON["python_version"]
 VALID_PAIRS = [(stack_id, python) for stack_id, stack in STACKS["stacks"].items() for python in stack["python"]]
@@ -55,10 +55,7 @@ def combinations(fast: bool = FAST) -> list:
 
 def expected_files(answers: dict) -> set:
     package = answers["project_name"].lower().replace(" ", "_")
-    files = {name.replace("PKG", package) for name in EXPECTED_FILES}
-    if STACKS["stacks"][answers["tensorflow_stack"]]["keras"] < 3:
-        files.remove("requirements-tf-keras.lock")  # tf.keras is Keras 2: multi_worker needs no tf-keras
-    return files | ({"requirements-jupyter.lock"} if answers["jupyter"] == "yes" else set())
+    return expected_files_of(answers["tensorflow_stack"], package, answers["jupyter"])
 
 
 @pytest.fixture(scope="module")

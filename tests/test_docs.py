@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
 from helpers import COOKIECUTTER_JSON, STACKS, TEMPLATE, bake, locked_keras, mac_only_keras_stacks
 from test_cookiecutters import minimum_cookiecutter
 
@@ -93,3 +94,64 @@ def test_the_readmes_say_which_keras_each_platform_gets_and_that_both_are_tested
             pins = [f"`{pin}`" for pin in requirements if pin.startswith("keras==")]
             assert line == f"- {label}: " + " or ".join(pins), line
         assert "installed over the Linux lock" in section, stack_id
+
+
+def test_the_prompt_labels_a_stack_without_tensorflow_plainly():
+    """Keras on PyTorch and the Apple GPU through MPS, with its Pythons, its macOS and the Intel Mac it refuses."""
+    prompt = COOKIECUTTER_JSON["__prompts__"]["tensorflow_stack"]
+    torch_stacks = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack["backend"] == "torch"]
+    assert torch_stacks and "Keras on PyTorch with MPS" in prompt["__prompt__"]
+    for stack_id in torch_stacks:
+        stack, label = STACKS["stacks"][stack_id], prompt[stack_id]
+        assert label.startswith("Keras on PyTorch: ") and "the Apple GPU through MPS, no TensorFlow" in label
+        assert f"torch {'.'.join(stack['torch'].split('.')[:2])}" in label
+        assert f"Python {stack['python'][0]}-{stack['python'][-1]}" in label
+        assert f"macOS {stack['macos_min'].removesuffix('.0')}+" in label
+        assert ("no Intel Mac" in label) == ("intel_mac" in stack["unsupported"]), label
+
+
+@pytest.mark.parametrize("stack_id", list(STACKS["stacks"]))
+def test_every_link_between_the_generated_docs_reaches_a_file_the_project_has(tmp_path, stack_id):
+    """A stack without TensorFlow leaves docs/migration.md out: nothing may link to it there."""
+    project = bake(tmp_path, tensorflow_stack=stack_id, python_version=STACKS["stacks"][stack_id]["python"][0])
+    pages = [project / "README.md", *sorted((project / "docs").glob("*.md"))]
+    broken = [
+        f"{page.relative_to(project)} -> {target}"
+        for page in pages
+        for target in re.findall(r"\]\(([^)#\s:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8"))
+        if not (page.parent / target).exists()
+    ]
+    assert broken == []
+
+
+def test_a_torch_projects_readme_top_and_stack_page_claim_no_tensorflow_and_no_plug_in(tmp_path):
+    """The title, what it is, the quick starts and the stack page of a keras-torch project: Keras on PyTorch with
+    MPS; no TensorFlow, no Metal plug-in, no CUDA lock (its torch for Linux carries CUDA)."""
+    project = bake(tmp_path, tensorflow_stack="keras-torch")
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    top = readme[: readme.index("## Your own model")]
+    assert "Keras runs on PyTorch 2.15.0 here (the `keras-torch` stack; no TensorFlow)" in top
+    assert "checks the Apple GPU (MPS) against the CPU" in top and "--accelerator cuda` says so" in top
+    for claim in ("tensorflow-metal", "Metal GPU", "Metal tests", "requirements-cuda.lock", "import tensorflow"):
+        assert claim not in top, claim
+    stack_page = (project / "docs" / "stack.md").read_text(encoding="utf-8")
+    assert stack_page.startswith("# The stack: Keras on PyTorch: Keras 3.15 + torch 2.15")
+    assert "macOS 14.0 or newer for MPS" in stack_page and "Keras 3 on PyTorch 2.15.0" in stack_page
+    for claim in ("tensorflow-metal declares", "Only the Metal plug-in", "or newer for Metal"):
+        assert claim not in stack_page, claim
+    assert ".migrate" not in readme and "docs/migration.md" not in readme  # TENSORFLOW_ONLY: not in the project
+    assert "make tensorboard" not in readme  # no such target: TensorBoard is not in the stack
+
+
+def test_the_migration_pages_say_when_moving_to_keras_torch_makes_sense(tmp_path):
+    """Never by itself, and when: backend-neutral Keras 3 code; what it gives and what it loses."""
+    page = (bake(tmp_path) / "docs" / "migration.md").read_text(encoding="utf-8")
+    later = page[page.index("## Later: Keras on PyTorch") :]
+    section = README[README.index("## Migrating a legacy project") :].split("\n## ")[0]
+    for text in (later, section):
+        assert "backend-neutral Keras 3" in text and "no `tf.*` call left" in text
+        assert "maintained Apple GPU path" in text and "TensorBoard's callback" in text
+        assert "`tf.distribute`" in text and "SavedModel and TFLite" in text
+    assert "(`keras-torch`) is never recommended" in page
+    assert "[Later: Keras on PyTorch](#later-keras-on-pytorch)" in page
+    assert "**Never to `keras-torch` by itself.**" in section

@@ -8,8 +8,9 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from cookiecutter.exceptions import FailedHookException
-from helpers import TEMPLATE, bake, lock_entries, run
+from helpers import STACKS, TEMPLATE, bake, lock_entries, run
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 from test_quality import ruff
@@ -68,3 +69,13 @@ def test_a_name_the_lint_cannot_hold_is_refused(tmp_path, capfd):
     err = capfd.readouterr().err
     assert re.search(rf"ERROR: package_name '{long_name}' is longer than 40 characters", err)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("stack_id", [stack_id for stack_id in STACKS["stacks"] if stack_id != "tensorflow-macos-2.16"])
+def test_the_longest_package_name_passes_the_lint_on_every_other_stack(tmp_path, stack_id):
+    """The stacks render other branches of the same files (keras-torch: no TensorFlow, fewer files), each with
+    the longest name the pre-gen hook accepts (the default stack's are the examples above)."""
+    package = "p" + "x" * 39
+    python = STACKS["stacks"][stack_id]["python"][0]
+    project = bake(tmp_path, package_name=package, tensorflow_stack=stack_id, python_version=python)
+    assert lint_problems(project) == ""

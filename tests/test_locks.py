@@ -12,11 +12,13 @@ import pytest
 from helpers import (
     STACKS,
     TEMPLATE,
+    TENSORFLOW_DISTRIBUTIONS,
     applicable,
     assert_metal_pair_loads,
     bake,
     env_with_uv,
     environment,
+    is_torch,
     lock_entries,
     pins_for,
 )
@@ -24,6 +26,13 @@ from packaging.requirements import Requirement
 
 LOCKS = TEMPLATE / "{{cookiecutter.project_slug}}" / "locks"
 CASES = [(stack_id, python) for stack_id, stack in STACKS["stacks"].items() for python in stack["python"]]
+TORCH_CASES = [(stack_id, python) for stack_id, python in CASES if is_torch(stack_id)]
+
+
+def mac_env(stack_id: str) -> dict:
+    """The environment uv resolves and installs for macOS arm64 with: the oldest macOS the stack supports. uv
+    otherwise assumes an older macOS, for which torch 2.15.0 (macosx_14_0_arm64 wheels only) has no wheel."""
+    return env_with_uv() | {"MACOSX_DEPLOYMENT_TARGET": STACKS["stacks"][stack_id]["macos_min"]}
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +158,7 @@ def test_macos_arm64_resolution_holds_exactly_the_pinned_metal_pair(pyprojects, 
         cwd=project,
         capture_output=True,
         text=True,
-        env=env_with_uv(),
+        env=mac_env(stack_id),
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -163,6 +172,44 @@ def test_macos_arm64_resolution_holds_exactly_the_pinned_metal_pair(pyprojects, 
         assert req.specifier.contains(resolved[req.name]), f"{req.name} {resolved[req.name]} outside {req}"
     assert "tensorflow-cpu" not in resolved
     assert_metal_pair_loads(resolved, stack_id)
+
+
+@pytest.mark.network
+@pytest.mark.parametrize(("stack_id", "python"), TORCH_CASES)
+def test_the_torch_locks_macos_arm64_part_installs_with_hashes_in_a_dry_run(tmp_path, stack_id, python):
+    """What bootstrap installs on an Apple Silicon Mac: the lock with its Jupyter and export overlays, every hash
+    required, resolved by uv for macOS arm64 (its oldest supported macOS) and this Python, nothing installed."""
+    locks = [LOCKS / f"{stack_id}{variant}.txt" for variant in ("", ".jupyter", ".export")]
+    command = ["uv", "pip", "install", "--dry-run", "--target", tmp_path / "target", "--require-hashes"]
+    command += ["--python-platform", "aarch64-apple-darwin", "--python-version", python]
+    command += [arg for lock in locks for arg in ("-r", lock)]
+    result = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, env=mac_env(stack_id), timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    would = dict(line[3:].split("==") for line in result.stderr.splitlines() if line.startswith(" + "))
+    stack = STACKS["stacks"][stack_id]
+    assert would["torch"] == stack["torch"] and would["keras"] == "3.15.1", would
+    assert {"ipykernel", "onnxruntime", "coremltools"} <= set(would)
+    assert [name for name in TENSORFLOW_DISTRIBUTIONS if name in would] == []
+    assert not list((tmp_path / "target").glob("*.dist-info")), "the dry run installed packages"
+
+
+@pytest.mark.parametrize("stack_id", [stack_id for stack_id in STACKS["stacks"] if is_torch(stack_id)])
+def test_a_torch_lock_pins_the_tables_torch_and_keras_and_no_tensorflow_on_every_platform_and_python(stack_id):
+    stack = STACKS["stacks"][stack_id]
+    entries = lock_entries((LOCKS / f"{stack_id}.txt").read_text(encoding="utf-8"))
+    for overlay in (".jupyter", ".export"):
+        entries += lock_entries((LOCKS / f"{stack_id}{overlay}.txt").read_text(encoding="utf-8"))
+    for platform in STACKS["platforms"]:
+        for python in stack["python"]:
+            env = environment(platform, python)  # an overlay repeats a base entry at its version: a dict keeps one
+            pins = {req.name: next(iter(req.specifier)).version for req in applicable(entries, env)}
+            if platform not in stack["requirements"]:  # an Intel Mac: refused (no torch wheel), nothing locked
+                assert pins == {}, (platform, python, pins)
+                continue
+            assert (pins["torch"], pins["keras"]) == (stack["torch"], "3.15.1"), (platform, python)
+            assert [name for name in TENSORFLOW_DISTRIBUTIONS if name in pins] == [], (platform, python)
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +285,9 @@ def test_every_export_overlay_adds_the_export_tools_hash_pinned_at_the_base_lock
     base = lock_entries((LOCKS / f"{stack_id}.txt").read_text(encoding="utf-8"))
     overlay_text = (LOCKS / f"{stack_id}.export.txt").read_text(encoding="utf-8")
     overlay = lock_entries(overlay_text)
-    assert {"tf2onnx", "onnxruntime", "onnx", "coremltools"} <= {req.name for req in overlay}
+    # TensorFlow's models convert through tf2onnx; Keras on PyTorch exports ONNX through torch.onnx (onnxscript)
+    converter = "onnxscript" if is_torch(stack_id) else "tf2onnx"
+    assert {converter, "onnxruntime", "onnx", "coremltools"} <= {req.name for req in overlay}
     assert_hashed_at_the_base_versions(base, overlay, overlay_text, stack_id)
 
 
@@ -276,7 +325,10 @@ def test_the_cuda_lock_installs_tensorflows_cuda_build_hash_pinned_on_linux_x86_
     assert_metal_pair_loads(pins_for(lock_entries(text), environment("apple_silicon", "3.11")), stack_id)
 
 
-KERAS_3_STACKS = [stack_id for stack_id, stack in STACKS["stacks"].items() if stack["keras"] >= 3]
+# tf-keras (distribute=multi_worker) is TensorFlow's: a torch stack has no tf.distribute at all
+KERAS_3_STACKS = [
+    stack_id for stack_id, stack in STACKS["stacks"].items() if stack["keras"] >= 3 and not is_torch(stack_id)
+]
 
 
 def assert_tf_keras_of_the_stack(text: str, stack_id: str):

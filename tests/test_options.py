@@ -172,24 +172,26 @@ def test_bootstrap_installs_the_jupyter_overlay_with_the_lock_in_one_hash_checke
 
 
 @pytest.mark.parametrize(("installer", "reinstall"), [(["uv"], "--reinstall"), (None, "--force-reinstall")])
-def test_bootstrap_compiles_bytecode_and_reinstalls_a_tensorflow_installed_without(
-    tmp_path, monkeypatch, installer, reinstall
+@pytest.mark.parametrize(("stack_id", "framework"), [("tensorflow-macos-2.16", "tensorflow"), ("keras-torch", "torch")])
+def test_bootstrap_compiles_bytecode_and_reinstalls_a_framework_installed_without(
+    tmp_path, monkeypatch, installer, reinstall, stack_id, framework
 ):
-    """uv is asked for bytecode at every install (pip writes it unasked); a reused .venv whose TensorFlow has
-    none (an earlier bootstrap's uv install) gets the locked stack reinstalled, which compiles it."""
+    """uv is asked for bytecode at every install (pip writes it unasked); a reused .venv whose framework (TensorFlow,
+    or torch on keras-torch) has none (an earlier bootstrap's uv install) gets the locked stack reinstalled, which
+    compiles it."""
     import py_compile
 
-    bootstrap = load_bootstrap(bake(tmp_path))
+    bootstrap = load_bootstrap(bake(tmp_path, tensorflow_stack=stack_id))
     commands = []
     monkeypatch.setattr(bootstrap, "run", lambda step, command, hint="": commands.append([str(c) for c in command]))
     (bootstrap.VENV / "bin").mkdir(parents=True)
     bootstrap.VENV_PYTHON.symlink_to(sys.executable)
-    tensorflow = bootstrap.VENV / "lib" / "python3.11" / "site-packages" / "tensorflow" / "__init__.py"
-    tensorflow.parent.mkdir(parents=True)
-    tensorflow.write_text("")
+    init = bootstrap.VENV / "lib" / "python3.11" / "site-packages" / framework / "__init__.py"
+    init.parent.mkdir(parents=True)
+    init.write_text("")
     stack, machine = bootstrap.stack_info.load_stack(), bootstrap.stack_info.Machine("Linux", "x86_64", False, "")
     bootstrap.install(installer, stack, machine)
-    py_compile.compile(str(tensorflow), doraise=True)
+    py_compile.compile(str(init), doraise=True)
     bootstrap.install(installer, stack, machine)
     installs = [command for command in commands if "install" in command]
     stack_installs = [command for command in installs if "--require-hashes" in command and "--no-deps" not in command]

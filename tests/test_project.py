@@ -175,10 +175,11 @@ def test_the_venv_is_built_on_a_real_interpreter_not_a_throwaway_env(bootstrappe
 
 
 # The experimental stack is the only one for Python 3.13: it is tried there (when this machine has one).
+# A stack without TensorFlow (keras-torch) has its own module, test_torch_project.py.
 OTHER_STACKS = [
     (stack_id, "3.13" if "3.13" in stack["python"] and find_python("3.13") else "3.11")
     for stack_id, stack in STACKS["stacks"].items()
-    if stack_id != "tensorflow-macos-2.16"
+    if stack_id != "tensorflow-macos-2.16" and stack["tensorflow"]
 ]
 
 

@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import TEMPLATE, bake_cli, files_of
@@ -38,6 +39,18 @@ REFUSED = [
     (
         ["tensorflow_stack=tensorflow-2.19", "python_version=3.13"],
         "tensorflow-metal 1.2.0 ships wheels for Python 3.9-3.12",
+    ),
+    (
+        ["tensorflow_stack=keras-torch", "python_version=3.10"],
+        "outside the keras-torch stack's range (Keras 3.15.1 needs Python 3.11 or newer",
+    ),
+    (
+        # a real folder (this file's): the refusal is the stack's, whatever the legacy project holds
+        ["tensorflow_stack=keras-torch", f"legacy_project={Path(__file__).parent}"],
+        "'keras-torch' has no TensorFlow, and legacy TensorFlow code (legacy_project) is migrated on a "
+        "TensorFlow stack: choose one (keras2-legacy, tensorflow-2.19, tensorflow-2.21-community, "
+        "tensorflow-macos-2.16 for Python 3.11) and migrate there; move to keras-torch later, once the code is "
+        "backend-neutral Keras 3",
     ),
     (["description=two\nlines"], "control character"),
     (["legacy_project=/nonexistent/legacy-project"], "legacy_project '/nonexistent/legacy-project' does not exist"),

@@ -174,7 +174,7 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK, expo
         raise BootstrapError(f"{lock_file.name} is missing: restore it from version control or run `make lock`.")
     if installer:
         # uv writes no bytecode unless asked (pip does): without it, where PYTHONDONTWRITEBYTECODE is set,
-        # every process compiles TensorFlow's sources again (import tensorflow takes about twice as long).
+        # every process compiles the framework's sources again (import tensorflow takes about twice as long).
         pip = installer + ["pip", "install", "--compile-bytecode", "--python", VENV_PYTHON]
         rebuild = ["--reinstall", "--no-cache"]
     else:
@@ -198,9 +198,11 @@ def install(installer: list | None, stack, machine, lock_file: Path = LOCK, expo
                 f"{locks.EXPORT_LOCK.name} is missing: restore it from version control or run `make lock`."
             )
         requirements = [arg for path in [lock, *overlays] for arg in ("-r", path)]
-        again = rebuild[:1] if faults.tensorflow_uncompiled(VENV) else []  # --reinstall (uv) / --force-reinstall
+        # --reinstall (uv) / --force-reinstall (pip) when a reused .venv's framework has no bytecode
+        again = rebuild[:1] if faults.framework_uncompiled(VENV, stack.framework) else []
         if again:  # an earlier bootstrap installed without compiling: a reinstall compiles
-            say("TensorFlow in .venv has no compiled bytecode: reinstalling the locked stack to compile it")
+            name = stack.framework_name
+            say(f"{name} in .venv has no compiled bytecode: reinstalling the locked stack to compile it")
         run("installing the locked stack (hashes checked)", pip + again + ["--require-hashes", *requirements])
     if locks.TF_KERAS_LOCK.exists():
         tf_keras = ["--no-deps", "--require-hashes", "-r", locks.TF_KERAS_LOCK]
@@ -250,14 +252,15 @@ def main(argv: list | None = None) -> int:
         "--accelerator",
         choices=("auto", "cpu", "cuda"),
         default="auto",
-        help="cuda: TensorFlow's CUDA build (requirements-cuda.lock, Linux x86_64); auto (default): cuda when "
-        "`nvidia-smi -L` lists a GPU on Linux x86_64, else the base lock (Metal on Apple Silicon)",
+        help="cuda: TensorFlow's CUDA build (requirements-cuda.lock, Linux x86_64; a torch stack's requirements.lock "
+        "carries CUDA already); auto (default): cuda when `nvidia-smi -L` lists a GPU on Linux x86_64, else the base "
+        "lock (Metal, or MPS, on Apple Silicon)",
     )
     parser.add_argument("--kernel", action="store_true", help="only register .venv as a Jupyter kernel")
     parser.add_argument(
         "--export-tools",
         action="store_true",
-        help="also install the export tools (tf2onnx, onnxruntime, coremltools) from requirements-export.lock",
+        help="also install the export tools (the ONNX and Core ML converters) from requirements-export.lock",
     )
     parser.add_argument("--overlay", nargs=2, metavar=("FULL", "BASE"), help=argparse.SUPPRESS)  # make lock
     args = parser.parse_args(argv)
@@ -287,10 +290,14 @@ def main(argv: list | None = None) -> int:
             )
         python = choose_python(stack, machine, args.python, uv)
         accelerator = locks.choose_accelerator(args.accelerator, machine, locks.nvidia_gpu_listed)
-        problem = locks.accelerator_problem(accelerator, machine, stack.id, stack_info.read_stack_file()["table"])
+        table = stack_info.read_stack_file()["table"]
+        problem = locks.accelerator_problem(accelerator, machine, stack.id, table)
         if problem:
             raise BootstrapError(problem)
-        lock_file = locks.lock_for(accelerator)
+        note = locks.accelerator_note(accelerator, table["stacks"][stack.id])
+        if note:
+            say(note)
+        lock_file = locks.lock_for(accelerator, table["stacks"][stack.id])
         say(
             f"{machine.describe()}; stack {stack.id}; Python {'.'.join(map(str, python[0]))} at {python[2]}; "
             f"installer {'uv' if installer else 'pip'}; lock {lock_file.name}"

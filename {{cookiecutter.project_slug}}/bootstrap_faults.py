@@ -6,7 +6,8 @@ Standard library only, loaded by bootstrap.py from beside it (it runs before any
   the lock (hash mismatch), the installer was killed by a signal;
 - the .venv's health: a venv is reused only when its Python still runs, is the Python it was made with,
   and an earlier bootstrap finished installing into it (the completion marker below); anything else is
-  rebuilt, never installed into; a reused one whose TensorFlow lacks compiled bytecode gets the stack reinstalled;
+  rebuilt, never installed into; a reused one whose framework (TensorFlow, or PyTorch) lacks compiled
+  bytecode gets the stack reinstalled;
 - a project folder that cannot be written.
 """
 
@@ -165,9 +166,10 @@ def venv_problem(venv: Path, running: tuple | None, target: tuple) -> str | None
     return None
 
 
-def tensorflow_uncompiled(venv: Path) -> bool:
-    """Whether .venv holds TensorFlow without compiled bytecode (no .pyc of its __init__): installed by uv without
-    --compile-bytecode, as bootstrap did before it asked for it. Where PYTHONDONTWRITEBYTECODE is set, every process
-    then compiles TensorFlow's sources again; the doctor says so from inside .venv (environment.check_bytecode)."""
-    inits = list(venv.glob("lib/python3*/site-packages/tensorflow/__init__.py"))
+def framework_uncompiled(venv: Path, package: str) -> bool:
+    """Whether .venv holds the stack's framework (`package`: tensorflow, or torch) without compiled bytecode (no .pyc
+    of its __init__): installed by uv without --compile-bytecode, as bootstrap did before it asked for it. Where
+    PYTHONDONTWRITEBYTECODE is set, every process then compiles the framework's sources again (thousands of modules:
+    seconds per import); the doctor says so from inside .venv (environment.check_bytecode)."""
+    inits = list(venv.glob(f"lib/python3*/site-packages/{package}/__init__.py"))
     return bool(inits) and not any(list(init.parent.glob("__pycache__/__init__.*.pyc")) for init in inits)

@@ -3,7 +3,8 @@
 Standard library only, loaded by bootstrap.py from beside it (it runs before any .venv exists). Decisions are
 plain functions of facts that return a one-line problem (or None) for bootstrap.py to raise:
 - the accelerator: `--accelerator auto` takes TensorFlow's CUDA build on Linux x86_64 when `nvidia-smi -L`
-  lists a GPU; the CUDA lock (requirements-cuda.lock) then replaces requirements.lock;
+  lists a GPU; the CUDA lock (requirements-cuda.lock) then replaces requirements.lock. A torch stack has no
+  CUDA lock: PyPI's torch wheels for Linux carry CUDA themselves, so requirements.lock serves either way;
 - the overlays (requirements-jupyter.lock; requirements-export.lock with --export-tools), installed on top
   of either in the same hash-checked step;
 - a lock's entries, an overlay (what `make lock` writes), the split of plug-ins built here from the rest.
@@ -79,10 +80,23 @@ def choose_accelerator(requested: str, machine, gpu_listed) -> str:
     return requested
 
 
+def cuda_in_base_lock(entry: dict) -> bool:
+    """Whether the stack's base lock already carries CUDA on Linux: a torch stack, whose PyPI wheels for Linux
+    x86_64 and aarch64 bring the CUDA libraries themselves (and run on the CPU where no GPU is visible)."""
+    return entry.get("backend") == "torch"
+
+
 def accelerator_problem(accelerator: str, machine, stack_id: str, table: dict, cuda_lock: Path = CUDA_LOCK):
     """Why the chosen accelerator's lock cannot be installed here, in one line with the cure; None if it can."""
     if accelerator != "cuda":
         return None
+    if cuda_in_base_lock(table["stacks"][stack_id]):
+        if machine.platform_key in ("linux_x86_64", "linux_aarch64"):
+            return None
+        return (
+            f"--accelerator cuda: PyTorch's CUDA builds are for Linux (x86_64, aarch64) and this is "
+            f"{machine.describe()}; use --accelerator auto (on Apple Silicon PyTorch brings MPS itself)."
+        )
     if machine.platform_key != "linux_x86_64":
         return (
             f"--accelerator cuda: TensorFlow's CUDA build is for Linux x86_64 and this is {machine.describe()}; "
@@ -97,6 +111,16 @@ def accelerator_problem(accelerator: str, machine, stack_id: str, table: dict, c
     return None
 
 
-def lock_for(accelerator: str) -> Path:
+def accelerator_note(accelerator: str, entry: dict) -> str | None:
+    """What bootstrap says before installing for CUDA when the stack needs no lock of its own for it."""
+    if accelerator == "cuda" and cuda_in_base_lock(entry):
+        return (
+            f"CUDA: PyTorch's Linux wheels carry CUDA themselves, so {LOCK.name} is installed (there is no separate "
+            "CUDA lock); torch uses a visible NVIDIA GPU and the CPU otherwise"
+        )
+    return None
+
+
+def lock_for(accelerator: str, entry: dict) -> Path:
     """The lock to install for the accelerator (accelerator_problem has passed): the CUDA lock or the base."""
-    return CUDA_LOCK if accelerator == "cuda" else LOCK
+    return CUDA_LOCK if accelerator == "cuda" and not cuda_in_base_lock(entry) else LOCK

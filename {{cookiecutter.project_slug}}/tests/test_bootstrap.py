@@ -32,6 +32,7 @@ def machines(bootstrap):
     return {
         "apple": machine("Darwin", "arm64", rosetta=False, macos_version="14.5"),
         "linux": machine("Linux", "x86_64", rosetta=False, macos_version=""),
+        "linux_aarch64": machine("Linux", "aarch64", rosetta=False, macos_version=""),
     }
 
 
@@ -134,11 +135,53 @@ def test_auto_takes_the_cuda_lock_only_on_linux_x86_64_with_a_listed_gpu(bootstr
     assert choose("cuda", machines["linux"], lambda: False) == "cuda"  # asked for: installed without a GPU
 
 
+{%- if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}
+
+
+@pytest.mark.parametrize("where", ["linux", "linux_aarch64"])
+def test_cuda_on_linux_installs_the_one_lock_whose_torch_carries_cuda_and_says_so(bootstrap, stack, machines, where):
+    locks, entry = bootstrap.locks, bootstrap.stack_info.read_stack_file()["table"]["stacks"][stack.id]
+    table = bootstrap.stack_info.read_stack_file()["table"]
+    assert locks.accelerator_problem("cuda", machines[where], stack.id, table) is None
+    assert locks.lock_for("cuda", entry) == locks.lock_for("cpu", entry) == locks.LOCK
+    note = locks.accelerator_note("cuda", entry)
+    assert "PyTorch's Linux wheels carry CUDA themselves, so requirements.lock is installed" in note
+    assert "\n" not in note and locks.accelerator_note("cpu", entry) is None
+    assert not locks.CUDA_LOCK.exists()
+
+
+def test_cuda_on_a_mac_is_refused_in_one_line_naming_mps(bootstrap, stack, machines):
+    table = bootstrap.stack_info.read_stack_file()["table"]
+    problem = bootstrap.locks.accelerator_problem("cuda", machines["apple"], stack.id, table)
+    assert problem.startswith("--accelerator cuda: PyTorch's CUDA builds are for Linux (x86_64, aarch64)")
+    assert "on Apple Silicon PyTorch brings MPS itself" in problem and "\n" not in problem
+
+
+def test_bootstrap_with_accelerator_cuda_says_why_and_installs_requirements_lock(
+    bootstrap, machines, monkeypatch, capsys
+):
+    """bootstrap.py's main with the machine and the steps faked: the one line, then the base lock installed."""
+    monkeypatch.setattr(bootstrap.stack_info, "this_machine", lambda: machines["linux"])
+    monkeypatch.setattr(bootstrap, "find_uv", lambda: ["uv"])
+    monkeypatch.setattr(bootstrap, "choose_python", lambda *args: ((3, 12, 0), "x86_64", "/usr/bin/python3.12"))
+    installed = []
+    monkeypatch.setattr(bootstrap, "ensure_venv", lambda *args: None)
+    monkeypatch.setattr(bootstrap, "install", lambda installer, stack, machine, lock, tools: installed.append(lock))
+    monkeypatch.setattr(bootstrap, "check", lambda: None)
+    assert bootstrap.main(["--accelerator", "cuda"]) == 0
+    assert installed == [bootstrap.locks.LOCK]
+    out = capsys.readouterr().out
+    assert "bootstrap: CUDA: PyTorch's Linux wheels carry CUDA themselves" in out and "lock requirements.lock" in out
+{%- else %}
+
+
 def test_the_lock_follows_the_accelerator_and_a_cuda_lock_that_cannot_be_installed_is_refused(
     bootstrap, stack, machines, tmp_path
 ):
     locks, table = bootstrap.locks, bootstrap.stack_info.read_stack_file()["table"]
-    assert locks.lock_for("cpu") == locks.LOCK and locks.lock_for("cuda") == locks.CUDA_LOCK
+    entry = table["stacks"][stack.id]
+    assert locks.lock_for("cpu", entry) == locks.LOCK and locks.lock_for("cuda", entry) == locks.CUDA_LOCK
+    assert locks.accelerator_note("cuda", entry) is None  # the CUDA lock says it all
     cuda_lock = tmp_path / "requirements-cuda.lock"
     cuda_lock.write_text("tensorflow==0\n")
     assert locks.accelerator_problem("cpu", machines["apple"], stack.id, table, cuda_lock) is None
@@ -154,3 +197,22 @@ def test_the_project_ships_its_cuda_lock(bootstrap):
     text = bootstrap.locks.CUDA_LOCK.read_text(encoding="utf-8")
     assert "tensorflow-cpu==" not in text and "--hash=sha256:" in text
     assert f"tensorflow=={bootstrap.stack_info.load_stack().requirements['linux_x86_64'][0].split('==')[1]}" in text
+{%- endif %}
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_venv_whose_framework_has_no_bytecode_is_found_and_only_the_stacks_framework_counts(
+    bootstrap, stack, tmp_path, compiled
+):
+    """bootstrap reinstalls (compiling) a reused .venv whose framework (TensorFlow, or PyTorch on a torch stack) was
+    installed without .pyc files; the other framework's files, should any be there, decide nothing."""
+    other = "tensorflow" if stack.framework == "torch" else "torch"
+    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages"
+    for package in (stack.framework, other):  # the other one uncompiled: it must not count
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text("")
+    if compiled:
+        (site / stack.framework / "__pycache__").mkdir()
+        (site / stack.framework / "__pycache__" / "__init__.cpython-312.pyc").write_bytes(b"")
+    assert bootstrap.faults.framework_uncompiled(tmp_path / ".venv", stack.framework) is not compiled
+    assert bootstrap.faults.framework_uncompiled(tmp_path / "elsewhere", stack.framework) is False

@@ -19,8 +19,10 @@ from {{ cookiecutter.package_name }}.runtime.stack import read_stack_file
 FIXTURES = Path(__file__).parent / "fixtures" / "legacy"
 DATA = read_stack_file()
 OWN = DATA["chosen"]
-STABLE_KERAS3 = [
-    k for k, stack in DATA["table"]["stacks"].items() if stack["keras"] == 3 and not stack.get("experimental")
+STABLE_KERAS3 = [  # legacy TensorFlow code moves to a TensorFlow stack: keras-torch is never a candidate
+    k
+    for k, stack in DATA["table"]["stacks"].items()
+    if stack["keras"] == 3 and not stack.get("experimental") and stack["tensorflow"]
 ]
 KERAS3_DEFAULT = OWN if OWN in STABLE_KERAS3 else STABLE_KERAS3[0]  # an experimental stack is never the default
 NOTEBOOK = "notebooks/data exploration.ipynb"
@@ -205,6 +207,26 @@ def test_a_python_only_the_experimental_stack_supports_is_sent_there_and_said_so
     assert "needs Python 3.13" in analysis.reason and "EXPERIMENTAL" in analysis.reason
     assert "optimizer updates" in analysis.reason  # its limits are said, not hidden
     assert analysis.python == "3.13" and "python_version=3.13" in (analysis.regenerate or "python_version=3.13")
+
+
+@pytest.mark.parametrize("python", ["3.11", "3.13"])
+def test_a_stack_without_tensorflow_is_never_recommended_even_first_in_the_table_and_the_projects_own(tmp_path, python):
+    """keras-torch runs Keras 3 with no TensorFlow: even backend-neutral Keras 3 code on a Python it supports goes to
+    a TensorFlow stack (the legacy code runs on TensorFlow there); docs/migration.md says when to move on."""
+    table = copy.deepcopy(DATA)
+    stacks = table["table"]["stacks"]
+    without = {key: stack for key, stack in stacks.items() if not stack["tensorflow"]}
+    assert without, "the table has a stack without TensorFlow"
+    table["table"]["stacks"] = without | {key: stack for key, stack in stacks.items() if key not in without}
+    table["chosen"] = next(iter(without))  # the two ways a stack is picked: the project's own, the first
+    pyproject = f'[project]\nname = "x"\nrequires-python = ">={python}"\ndependencies = ["keras>=3"]\n'
+    write(tmp_path, "pyproject.toml", pyproject)
+    write(tmp_path, "train.py", "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n")
+    projects = [tmp_path, *(FIXTURES / fixture for fixture in FINDINGS)]
+    for project in projects:
+        analysis = analyse(project, check_requirements=False, data=table)
+        assert stacks[analysis.stack_id]["tensorflow"], (project.name, analysis.stack_id, analysis.reason)
+        assert f"tensorflow_stack={analysis.stack_id}" in analysis.regenerate
 
 
 def test_a_python_a_stable_stack_supports_never_gets_the_experimental_stack(tmp_path):

@@ -2,7 +2,10 @@
 
 Everything comes from the stack table in stack.json (read through stack.py): a stack added to the
 table is a candidate without a change here; one marked "experimental" is recommended only where no other
-stack can run the project (a Python only it supports), and then the reason says EXPERIMENTAL.
+stack can run the project (a Python only it supports), and then the reason says EXPERIMENTAL. A stack
+without TensorFlow (keras-torch: Keras on PyTorch) is never recommended: legacy TensorFlow code needs
+TensorFlow to run at all; moving there is a later step, once the code is backend-neutral Keras 3
+(docs/migration.md says when).
 """
 
 from __future__ import annotations
@@ -77,9 +80,14 @@ def declared_python(dependencies) -> tuple:
     return None, ""
 
 
+def tensorflow_stacks(data: dict) -> dict:
+    """The stacks a legacy TensorFlow project can move to: those with TensorFlow."""
+    return {key: stack for key, stack in data["table"]["stacks"].items() if stack["tensorflow"]}
+
+
 def experimental_for_python(data: dict, python: str | None, major: int) -> str | None:
     """The experimental stack that alone supports the project's Python, if that is the case."""
-    stacks = data["table"]["stacks"].items()
+    stacks = tensorflow_stacks(data).items()
     if python is None or any(python in stack["python"] for _, stack in stacks if not stack.get("experimental")):
         return None
     fits = [key for key, stack in stacks if stack.get("experimental") and python in stack["python"]]
@@ -88,7 +96,7 @@ def experimental_for_python(data: dict, python: str | None, major: int) -> str |
 
 def recommend(data: dict, dependencies, hits) -> tuple:
     """(stack id, reason) for the project, from its dependencies and code hits."""
-    stacks = {key: stack for key, stack in data["table"]["stacks"].items() if not stack.get("experimental")}
+    stacks = {key: stack for key, stack in tensorflow_stacks(data).items() if not stack.get("experimental")}
     needs = keras2_needs(dependencies, hits)
     major = 2 if needs else 3
     python, python_where = declared_python(dependencies)

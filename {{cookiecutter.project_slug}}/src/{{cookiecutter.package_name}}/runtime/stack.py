@@ -1,4 +1,5 @@
-"""The project's TensorFlow stack (stack.json) and the facts about this machine that decide what it can run.
+"""The project's stack (stack.json: Keras on TensorFlow or on PyTorch) and the facts about this machine that
+decide what it can run.
 
 Standard library only, and kept importable by old Pythons: bootstrap.py loads this file by path
 before the package or any dependency is installed, so the checks exist once.
@@ -43,6 +44,20 @@ class Stack:
     @property
     def title(self) -> str:
         return self.id + (" (EXPERIMENTAL)" if self.experimental else "")
+
+    @property
+    def framework(self) -> str:
+        """The distribution (and import name) Keras runs on here: "tensorflow" or "torch"."""
+        return "torch" if self.backend == "torch" else "tensorflow"
+
+    @property
+    def framework_name(self) -> str:
+        return "PyTorch" if self.backend == "torch" else "TensorFlow"
+
+    @property
+    def apple_gpu(self) -> str:
+        """What gives this stack the Apple GPU: its Metal plug-in, or PyTorch itself (MPS is built into its wheels)."""
+        return f"PyTorch {self.torch}" if self.backend == "torch" else str(self.metal_provider)
 
     def supports_python(self, version: tuple) -> bool:
         return "{}.{}".format(*version[:2]) in self.pythons
@@ -146,9 +161,14 @@ def version_tuple(text: str) -> tuple:
 def machine_problem(machine: Machine, stack: Stack) -> str | None:
     """Why this machine cannot run the stack at all, with the fix; None when it can."""
     if machine.rosetta:
+        why = (
+            "PyTorch has no macOS x86_64 wheel and MPS needs a native process"
+            if stack.backend == "torch"
+            else "x86 TensorFlow has no Metal plug-in and crashes on AVX instructions"
+        )
         return (
-            "This Python is an x86_64 build running under Rosetta on an Apple Silicon Mac: x86 TensorFlow "
-            "has no Metal plug-in and crashes on AVX instructions. Use a native arm64 Python, e.g. "
+            f"This Python is an x86_64 build running under Rosetta on an Apple Silicon Mac: {why}. "
+            "Use a native arm64 Python, e.g. "
             "/opt/homebrew/bin/python3 or `uv python install " + stack.preferred_python + "` in an arm64 "
             "terminal (check with: python3 -c 'import platform; print(platform.machine())' -> arm64)."
         )
@@ -159,11 +179,11 @@ def machine_problem(machine: Machine, stack: Stack) -> str | None:
             "and Linux (x86_64, aarch64). On Windows use WSL2."
         )
     if key not in stack.requirements:
-        why = stack.unsupported.get(key, "no TensorFlow build for it")
+        why = stack.unsupported.get(key, f"no {stack.framework_name} build for it")
         return f"The {stack.id} stack does not install on {machine.describe()}: {why}."
     if key == "apple_silicon" and version_tuple(machine.macos_version) < version_tuple(stack.macos_min):
         return (
-            f"macOS {machine.macos_version} is too old for {stack.metal_provider} (it needs macOS "
+            f"macOS {machine.macos_version} is too old for {stack.apple_gpu} (it needs macOS "
             f"{stack.macos_min} or newer): update macOS in System Settings > General > Software Update, or "
             "choose a stack for older macOS."
         )
