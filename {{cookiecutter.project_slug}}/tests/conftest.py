@@ -33,18 +33,20 @@ def fresh_hydra():
 
 @pytest.fixture(scope="session")
 def tf():
+{%- if cookiecutter._stacks.stacks[cookiecutter.tensorflow_stack].backend == "torch" %}
+    """None: the keras-torch stack has no TensorFlow, and the tests that take this fixture run Keras on PyTorch."""
+    return None
+{%- else %}
     """TensorFlow, imported once, with the CPU split into two logical devices before its runtime starts,
     so the numerics check can compare the CPU with a second CPU on any machine. Every test that runs
-    TensorFlow takes this fixture, so the split happens first whatever the order of the tests. On the
-    keras-torch stack, which has no TensorFlow, it is None: the tests that use it run Keras on PyTorch."""
-    if backend.is_torch():
-        return None
+    TensorFlow takes this fixture, so the split happens first whatever the order of the tests."""
     import tensorflow
 
     from {{ cookiecutter.package_name }}.runtime.tensorflow_numerics import split_cpu
 
     assert split_cpu(tensorflow), "TensorFlow started before the CPU could be split in two"
     return tensorflow
+{%- endif %}
 
 
 def pytest_configure(config):

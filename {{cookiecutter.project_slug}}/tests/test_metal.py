@@ -94,8 +94,8 @@ from {{ cookiecutter.package_name }}.runtime.accelerator import (
     variable_device,
 )
 from {{ cookiecutter.package_name }}.runtime.numerics import first_batches
-from {{ cookiecutter.package_name }}.runtime.tensorflow_numerics import agreement
 from {{ cookiecutter.package_name }}.runtime.stack import load_stack
+from {{ cookiecutter.package_name }}.runtime.tensorflow_numerics import agreement
 
 from markers import MACHINE, metal_only
 

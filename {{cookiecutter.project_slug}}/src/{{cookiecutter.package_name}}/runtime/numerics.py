@@ -185,9 +185,10 @@ def compare_devices(
     note: str = "",
 ) -> Agreement:
     """The check, whatever the backend: `run_copy(recipe, weights, batches, device, learning_rate, steps)` runs
-    one copy from `weights` on one device (tensorflow_numerics.run, torch_numerics.run) and returns its outputs, losses and updates. The
-    reference copy (devices[0]) and the target copy (devices[1], `target_recipe` if given) run STEPS steps
-    at lr, then one step at 2*lr each for the learning-rate probe; everything is compared here."""
+    one copy from `weights` on one device (tensorflow_numerics.run, torch_numerics.run) and returns its
+    outputs, losses and updates. The reference copy (devices[0]) and the target copy (devices[1],
+    `target_recipe` if given) run STEPS steps at lr, then one step at 2*lr each for the learning-rate probe;
+    everything is compared here."""
     started = time.perf_counter() if started is None else started
     reference_device, target_device = devices
     sides = ((reference_device, recipe), (target_device, target_recipe or recipe))
