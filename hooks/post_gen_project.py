@@ -30,6 +30,7 @@ TENSORFLOW_ONLY = (
     "src/{package}/runtime/exporting_tf.py",
     "src/{package}/runtime/tensorflow_checks.py",
     "src/{package}/runtime/tensorflow_numerics.py",
+    "src/{package}/runtime/start_tensorflow.py",
     "docs/migration.md",
     "tests/fixtures",
     "tests/test_migrate.py",

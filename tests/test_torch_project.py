@@ -35,7 +35,12 @@ def torch_run(tmp_path_factory) -> tuple:
 
 @pytest.fixture(scope="module")
 def torch_project(torch_run):
-    return torch_run[0]
+    """The bootstrapped project with its export tools added (`make export-tools`), so that its generated suite
+    exports ONNX and Core ML for real rather than skipping them."""
+    project = torch_run[0]
+    tools = run(["python3", "bootstrap.py", "--export-tools"], cwd=project, env=env_with_uv())
+    assert tools.returncode == 0, tools.stdout[-3000:] + tools.stderr[-3000:]
+    return project
 
 
 def installed(project) -> dict:
@@ -72,3 +77,4 @@ def test_the_generated_test_suite_passes_on_the_cpu(torch_project):
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in summary and "failed" not in summary and "error" not in summary, summary
     assert "need an Apple Silicon Mac" in result.stdout  # the MPS tests skipped, with the reason
+    assert "make export-tools" not in result.stdout  # ONNX and Core ML exported, not skipped for want of the tools
