@@ -155,3 +155,21 @@ def test_the_migration_pages_say_when_moving_to_keras_torch_makes_sense(tmp_path
     assert "(`keras-torch`) is never recommended" in page
     assert "[Later: Keras on PyTorch](#later-keras-on-pytorch)" in page
     assert "**Never to `keras-torch` by itself.**" in section
+
+
+def apple_gpu_paths_table(text: str) -> list:
+    """The rows of the "three Apple GPU paths" table that follows its heading."""
+    lines = text.split("The three Apple GPU paths\n", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return lines[start:end]
+
+
+@pytest.mark.parametrize("stack_id", ["tensorflow-macos-2.16", "keras-torch"])
+def test_the_generated_stack_page_compares_the_three_apple_gpu_paths_as_the_readme_does(tmp_path, stack_id):
+    project = bake(tmp_path, tensorflow_stack=stack_id)
+    page = (project / "docs" / "stack.md").read_text(encoding="utf-8")
+    table = apple_gpu_paths_table(README)
+    assert len(table) > 10 and apple_gpu_paths_table(page) == table
+    intro = page.split("## The three Apple GPU paths\n", 1)[1].split("|")[0]
+    assert ("PyTorch's MPS" if stack_id == "keras-torch" else "Apple's `tensorflow-metal`") in intro
