@@ -93,10 +93,7 @@ def start(cfg, machine, stack, checked: Checked, numerics_setting: str) -> Sessi
         versions={"tensorflow": tf.__version__, **{name: installed(name) for name in stack.metal_providers}},
         place=lambda model: accelerator.assert_placement(tf, model, target, replicas),
         variable_device=accelerator.variable_device,
-        # looked up at each call, so that a test can replace tensorflow_numerics.agreement
-        agreement=lambda recipe, batches: tensorflow_numerics.agreement(
-            tf, recipe, batches, *tensorflow_numerics.devices(target.device)
-        ),
+        agreement=lambda recipe, batches: tensorflow_numerics.against_cpu(tf, recipe, batches, target.device),
         distribute_record=partial(distribute.record, cfg.distribute, strategy, checked.cluster),
         strategy=strategy,
         cluster=checked.cluster,

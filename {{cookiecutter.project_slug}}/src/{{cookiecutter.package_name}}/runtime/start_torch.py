@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 
-from . import backend, numerics, torch_devices
+from . import backend, numerics, torch_devices, torch_numerics
 from .accelerator import PlacementError
 from .session import Session
 
@@ -61,15 +61,7 @@ def start(cfg, machine, stack, checked, numerics_setting: str) -> Session:
         versions={"torch": torch.__version__},
         place=lambda model: torch_devices.assert_placement(torch, model, target),
         variable_device=torch_devices.variable_device,
-        agreement=lambda recipe, batches: agreement(recipe, batches, target),
+        agreement=lambda recipe, batches: torch_numerics.against_cpu(recipe, batches, target.device),
         distribute_record=lambda: dict(ONE_DEVICE),
         scope=lambda: keras.device(target.device),
     )
-
-
-def agreement(recipe, batches: list, target):
-    """The numerics check on torch: the target device against the CPU (or, there, a second copy on the CPU),
-    through Keras's device scope (runtime/torch_numerics.py)."""
-    from . import torch_numerics
-
-    return torch_numerics.agreement(recipe, batches, *torch_numerics.devices(target.device))

@@ -92,15 +92,14 @@ def check_tensorflow(machine: Machine, stack: Stack, force_numerics: bool) -> De
         detail = f"512x512 matmul: CPU {cpu_ms:.2f} ms (no accelerator on this machine)"
     findings.append(Finding("timing", "info", detail))
 
-    reference, compared = tensorflow_numerics.devices(target.device)
+    _, compared = tensorflow_numerics.devices(target.device)
     unavailable = None
     if compared == "/CPU:1" and len(tf.config.list_logical_devices("CPU")) < 2:
         unavailable = "no second logical CPU (it must be configured before TensorFlow starts)"
     return DeviceCheck(
         findings,
         target,
-        # looked up when called, so that a test can replace tensorflow_numerics.agreement
-        agreement=lambda recipe, batches: tensorflow_numerics.agreement(tf, recipe, batches, reference, compared),
+        agreement=lambda recipe, batches: tensorflow_numerics.against_cpu(tf, recipe, batches, target.device),
         unavailable=unavailable,
     )
 

@@ -23,6 +23,11 @@ def devices(target_device: str) -> tuple:
     return ("/CPU:0", "/CPU:1") if target_device.upper().startswith("/CPU") else ("/CPU:0", target_device)
 
 
+def against_cpu(tf, recipe: Recipe, batches: list, target_device: str) -> Agreement:
+    """The check as a run and the doctor make it: `target_device` against the CPU (see `devices`)."""
+    return agreement(tf, recipe, batches, *devices(target_device))
+
+
 def split_cpu(tf) -> bool:
     """Two logical CPU devices, so the check can run the CPU against a second CPU where no accelerator
     exists. Only possible before TensorFlow starts its runtime; True when two CPUs are there now."""

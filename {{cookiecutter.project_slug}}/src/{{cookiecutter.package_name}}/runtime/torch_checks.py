@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from . import torch_devices
+from . import torch_devices, torch_numerics
 from .accelerator import PlacementError, Target
 from .environment import DeviceCheck, Finding
 from .signatures import REBOOTSTRAP
@@ -68,7 +68,9 @@ def check_torch(machine: Machine, environ, allow_cpu_fallback: bool) -> DeviceCh
     else:
         detail = f"{MATMUL_SIZE}x{MATMUL_SIZE} matmul: CPU {cpu_ms:.2f} ms (no accelerator on this machine)"
     findings.append(Finding("timing", "info", detail))
-    return DeviceCheck(findings, target, agreement=lambda recipe, batches: agreement(recipe, batches, target))
+    return DeviceCheck(
+        findings, target, agreement=lambda recipe, batches: torch_numerics.against_cpu(recipe, batches, target.device)
+    )
 
 
 def first_line(error: BaseException) -> str:
@@ -137,12 +139,3 @@ def timing(torch, device: str, size: int = MATMUL_SIZE, repeats: int = 10) -> fl
     if synchronize:
         synchronize()
     return (time.perf_counter() - started) * 1000 / repeats
-
-
-def agreement(recipe, batches: list, target: Target):
-    """The numerics check on torch (runtime/torch_numerics.py): the target against the CPU, or, on the CPU,
-    the CPU against itself (the whole path runs; there is no second device to compare)."""
-    from . import torch_numerics
-
-    reference, compared = torch_numerics.devices(target.device)
-    return torch_numerics.agreement(recipe, batches, reference, compared)

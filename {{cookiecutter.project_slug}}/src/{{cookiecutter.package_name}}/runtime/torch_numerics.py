@@ -32,6 +32,11 @@ def devices(target_device: str) -> tuple:
     return REFERENCE, target_device
 
 
+def against_cpu(recipe: Recipe, batches: list, target_device: str) -> Agreement:
+    """The check as a run and the doctor make it: `target_device` against the CPU (see `devices`)."""
+    return agreement(recipe, batches, *devices(target_device))
+
+
 def agreement(
     recipe: Recipe,
     batches: list,
