@@ -11,17 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .datasets import Prepared
-
-
-def pipelines(prepared: Prepared, batch_size: int, seed: int) -> tuple:
-    """(training, validation or None) batches of prepared data; the training ones reshuffle every epoch, seeded."""
-    if prepared.make_pipelines is not None:
-        return prepared.make_pipelines(batch_size, seed)
-    return split_batches(prepared.x, prepared.y, prepared.train_index, prepared.validation_index, batch_size, seed)
 
 
 def split_batches(x, y, train_index, validation_index, batch_size: int, seed: int) -> tuple:
+    """(training, validation or None) batches of x and y's rows; the training ones reshuffle every epoch, seeded."""
     validation = None
     if len(validation_index):
         validation = batches(x, y, validation_index, batch_size, seed=None)

@@ -21,12 +21,14 @@ SHUFFLE_BUFFER_UP_TO = 20_000
 
 def pipelines(prepared: Prepared, batch_size: int, seed: int) -> tuple:
     """(training, validation or None) tf.data pipelines; the training one reshuffles every epoch, seeded."""
-    if backend.is_torch():
-        return array_batches.pipelines(prepared, batch_size, seed)
-    import tensorflow as tf
-
     if prepared.make_pipelines is not None:
         return prepared.make_pipelines(batch_size, seed)
+    if backend.is_torch():
+        return array_batches.split_batches(
+            prepared.x, prepared.y, prepared.train_index, prepared.validation_index, batch_size, seed
+        )
+    import tensorflow as tf
+
     x = tf.constant(prepared.x)  # the cache: held in memory once, as tensors the batches are gathered from
     y = tf.constant(prepared.y)
     validation = None
